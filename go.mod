@@ -1,0 +1,3 @@
+module github.com/waitress-go/waitress-go
+
+go 1.26
