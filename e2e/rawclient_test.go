@@ -21,7 +21,7 @@ type rawConn struct {
 	r *bufio.Reader
 }
 
-const rawTimeout = 30 * time.Second
+const rawTimeout = 15 * time.Second
 
 func dialRaw(t testing.TB, s *server) *rawConn {
 	t.Helper()
