@@ -464,6 +464,14 @@ func TestApply(t *testing.T) {
 			wantErr: &MalformedError{Header: "Forwarded", Reason: "empty client address", Value: `for=":80"`},
 		},
 		{
+			// Waitress strips the brackets and is left with nothing.
+			name:        "Forwarded for=[] gives an empty REMOTE_ADDR, as in Waitress",
+			cfg:         cfg("10.0.0.1", 1, "forwarded"),
+			headers:     hdrs("Forwarded", `for="[]"`),
+			want:        envWith(func(e *Env) { e.RemoteAddr, e.RemoteHost = "", "" }),
+			wantReplace: map[string]string{"forwarded": `for="[]"`},
+		},
+		{
 			name:        "Forwarded with quoted escapes",
 			cfg:         cfg("10.0.0.1", 1, "forwarded"),
 			headers:     hdrs("Forwarded", `for="a\"b"`),
