@@ -30,7 +30,7 @@ func dialRaw(t testing.TB, s *server) *rawConn {
 		t.Fatalf("dial %s: %v", s.addr, err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return &rawConn{t: t, c: c, r: bufio.NewReaderSize(c, 64*1024)}
+	return &rawConn{t: t, c: c, r: newReader(c)}
 }
 
 // send writes s as is.
@@ -302,3 +302,5 @@ func (c *rawConn) nextOrClosed(r *response, s *server) {
 		c.t.Fatalf("request after %d response: %v", r.Code, r2)
 	}
 }
+
+func newReader(c net.Conn) *bufio.Reader { return bufio.NewReaderSize(c, 64*1024) }
