@@ -171,10 +171,28 @@ func Apply(cfg *Config, headers []Header, env *Env, isUnix bool) (Result, error)
 			removed = append(removed, displayNames[i])
 		}
 	}
+	// A header can be read and still end up untrusted (trusting Forwarded
+	// un-trusts X-Forwarded-* even if they are listed); removal wins.
+	kept := res.Replace[:0]
+	for _, h := range res.Replace {
+		if !contains(res.Remove, string(h.Name)) {
+			kept = append(kept, h)
+		}
+	}
+	res.Replace = kept
 	if cfg.LogUntrusted && len(removed) > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf(
 			"Removed untrusted headers (%s). Waitress recommends these be removed upstream.",
 			strings.Join(removed, ", ")))
 	}
 	return res, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

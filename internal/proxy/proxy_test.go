@@ -407,6 +407,16 @@ func TestApply(t *testing.T) {
 			wantRemove: []string{"x-forwarded-for", "x-forwarded-proto", "x-forwarded-by"},
 		},
 		{
+			// Options forbid this mix, but Config alone does not: Waitress
+			// reads X-Forwarded-For yet removes it, since trusting Forwarded
+			// un-trusts every X-Forwarded header.
+			name:       "Forwarded trusted alongside X-Forwarded-For: XFF is used but removed",
+			cfg:        cfg("10.0.0.1", 1, "forwarded", "x-forwarded-for"),
+			headers:    hdrs("X-Forwarded-For", "192.0.2.1"),
+			want:       envWith(func(e *Env) { e.RemoteAddr, e.RemoteHost = "192.0.2.1", "192.0.2.1" }),
+			wantRemove: []string{"x-forwarded-for"},
+		},
+		{
 			name:        "unknown Forwarded token is logged and ignored",
 			cfg:         cfg("10.0.0.1", 1, "forwarded"),
 			headers:     hdrs("Forwarded", "for=192.0.2.1;secret=x"),
