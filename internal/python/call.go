@@ -1,0 +1,295 @@
+package python
+
+/*
+#include <stdlib.h>
+#include "capi.h"
+#include "glue.h"
+#include "wsgicall.h"
+*/
+import "C"
+
+import (
+	"encoding/binary"
+	"errors"
+	"runtime/cgo"
+	"sync"
+	"unsafe"
+)
+
+// EnvVar is one CGI variable of the environ: a key and a value that becomes a latin-1 str.
+type EnvVar struct {
+	Key   string
+	Value []byte
+}
+
+// App is a loaded WSGI application with its environ template and interned keys.
+type App struct {
+	env *C.wgo_env
+
+	mu   sync.Mutex
+	keys map[string]int32 // environ key → index of its interned str in env.keys
+}
+
+// LoadApp imports spec ("module:object", object may be dotted), calls it when call is set, and
+// prepares the per-request machinery. Errors are *PyError whose text is the one-line reason (the
+// traceback, if any, has already been printed to stderr). The GIL must be held (see WithGIL).
+func LoadApp(spec string, call bool) (*App, error) {
+	s := pyStr(spec)
+	b := C.wgo_bool(boolInt(call))
+	app, err := callEngine("load_app", s, b)
+	decref(s)
+	decref(b)
+	if err != nil {
+		return nil, err
+	}
+	defer decref(app)
+	tmpl, err := callEngine("environ_template")
+	if err != nil {
+		return nil, err
+	}
+	defer decref(tmpl)
+	a := &App{env: (*C.wgo_env)(C.calloc(1, C.size_t(unsafe.Sizeof(C.wgo_env{})))), keys: map[string]int32{}}
+	if C.wgo_env_init(a.env, C.wgo_engine(), app, tmpl) != 0 {
+		return nil, fetchError()
+	}
+	return a, nil
+}
+
+func boolInt(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// keyIndex returns the index of key's interned str, creating it on first use (GIL held).
+func (a *App) keyIndex(key string) (int32, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if i, ok := a.keys[key]; ok {
+		return i, nil
+	}
+	p := unsafe.Pointer(unsafe.StringData(key))
+	i := int32(C.wgo_intern(a.env, (*C.char)(p), C.Py_ssize_t(len(key))))
+	if i < 0 {
+		return 0, errors.New("python: cannot intern environ key " + key)
+	}
+	a.keys[key] = i
+	return i, nil
+}
+
+// Sink receives what a Call produces while the app runs. Both methods run on the worker's
+// thread with the GIL held.
+type Sink interface {
+	// Flush is called when the pending body passed the budget during the app: the sink takes
+	// the head (once) and chunks from c, and may release and retake the GIL to wait for the
+	// client. It returns false when the client is gone.
+	Flush(c *Call) bool
+	// Disconnected backs waitress.client_disconnected.
+	Disconnected() bool
+}
+
+// Outcome is how a Call ended.
+type Outcome int
+
+// Outcomes of Call.Run.
+const (
+	Done  Outcome = C.WGO_DONE  // complete; head and remaining chunks are ready
+	File  Outcome = C.WGO_FILE  // send FileInfo() by the OS after the head
+	Error Outcome = C.WGO_ERROR // the app failed: see Err
+	Abort Outcome = C.WGO_ABORT // the client went away during a flush
+)
+
+// Call runs requests for one worker thread; it is reused from request to request.
+type Call struct {
+	app    *App
+	req    *C.wgo_req
+	handle cgo.Handle
+	sink   Sink
+
+	strbuf []byte
+	items  []int32
+}
+
+// NewCall makes the per-worker request state (GIL held).
+func (a *App) NewCall() *Call {
+	c := &Call{app: a, req: C.wgo_req_new(a.env)}
+	c.handle = cgo.NewHandle(c)
+	c.req.handle = C.uintptr_t(c.handle)
+	return c
+}
+
+// SetBudget sets how many body bytes may be pending before the app's output is flushed to the sink.
+func (c *Call) SetBudget(n int) { c.req.budget = C.Py_ssize_t(n) }
+
+// Run builds the environ from vars, body (or the spooled body file descriptor bodyFD, which
+// Python takes over; -1 for none), calls the app and iterates its response. The GIL must be
+// held. After Run, read Head, Chunks, FileInfo or Err, then call Finish.
+func (c *Call) Run(vars []EnvVar, body []byte, bodyFD int, sink Sink) Outcome {
+	c.strbuf = c.strbuf[:0]
+	c.items = c.items[:0]
+	for _, v := range vars {
+		k, err := c.app.keyIndex(v.Key)
+		if err != nil {
+			continue
+		}
+		c.items = append(c.items, k, int32(len(c.strbuf)), int32(len(v.Value)))
+		c.strbuf = append(c.strbuf, v.Value...)
+	}
+	r := c.req
+	if len(c.strbuf) > 0 {
+		r.strbuf = (*C.char)(unsafe.Pointer(&c.strbuf[0]))
+	} else {
+		r.strbuf = nil
+	}
+	if len(c.items) > 0 {
+		r.items = (*C.int32_t)(unsafe.Pointer(&c.items[0]))
+	} else {
+		r.items = nil
+	}
+	r.nitems = C.int32_t(len(c.items) / 3)
+	if len(body) > 0 {
+		r.body = (*C.char)(unsafe.Pointer(&body[0]))
+	} else {
+		r.body = nil
+	}
+	r.bodylen = C.Py_ssize_t(len(body))
+	r.body_fd = C.int(bodyFD)
+	c.sink = sink
+	out := Outcome(C.wgo_run(r))
+	// The C side must not keep Go pointers past the call.
+	r.strbuf, r.items, r.body = nil, nil, nil
+	return out
+}
+
+// HeadReady reports whether a status and headers are available and not yet taken.
+func (c *Call) HeadReady() bool { return c.req.head_ready != 0 && c.req.head_taken == 0 }
+
+// Head returns the status line text and headers the app gave (copied into Go memory) and marks
+// them taken.
+func (c *Call) Head() (status string, headers [][2]string) {
+	r := c.req
+	buf := unsafe.Slice((*byte)(unsafe.Pointer(r.head)), int(r.headlen))
+	next := func() string {
+		n := binary.LittleEndian.Uint32(buf)
+		s := string(buf[4 : 4+n])
+		buf = buf[4+n:]
+		return s
+	}
+	status = next()
+	for len(buf) > 0 {
+		k := next()
+		v := next()
+		headers = append(headers, [2]string{k, v})
+	}
+	r.head_taken = 1
+	return status, headers
+}
+
+// Chunks calls f with each pending body chunk (memory owned by Python: f must copy), then drops
+// them.
+func (c *Call) Chunks(f func([]byte)) {
+	r := c.req
+	if r.nvec == 0 {
+		return
+	}
+	vec := unsafe.Slice(r.vec, int(r.nvec))
+	for _, v := range vec {
+		f(unsafe.Slice((*byte)(unsafe.Pointer(v.p)), int(v.n)))
+	}
+	C.wgo_take_chunks(r)
+}
+
+// FileInfo returns the duplicated descriptor, offset and size for a File outcome; the caller
+// owns the descriptor.
+func (c *Call) FileInfo() (fd int, offset, size int64) {
+	return int(c.req.file_fd), int64(c.req.file_off), int64(c.req.file_size)
+}
+
+// Err returns the one-line message and the traceback of an Error outcome ("" if none).
+func (c *Call) Err() (msg, traceback string) {
+	if c.req.err_msg == nil {
+		return "", ""
+	}
+	msg = C.GoString(c.req.err_msg)
+	if c.req.err_tb != nil {
+		traceback = C.GoString(c.req.err_tb)
+	}
+	return msg, traceback
+}
+
+// HeadersSent reports whether the app produced body bytes (PEP 3333's "headers sent").
+func (c *Call) HeadersSent() bool { return c.req.headers_sent != 0 }
+
+// AppNanos is the time spent inside the application (call, iteration, close) in the last Run.
+func (c *Call) AppNanos() int64 { return int64(c.req.app_ns) }
+
+// Finish releases everything the request held (GIL held).
+func (c *Call) Finish() {
+	C.wgo_finish(c.req)
+	c.sink = nil
+}
+
+//export wgoFlush
+func wgoFlush(h C.uintptr_t) C.int {
+	c := cgo.Handle(h).Value().(*Call)
+	if c.sink == nil || c.sink.Flush(c) {
+		return 0
+	}
+	return 1
+}
+
+//export wgoDisconnected
+func wgoDisconnected(h C.uintptr_t) C.int {
+	c := cgo.Handle(h).Value().(*Call)
+	if c.sink != nil && c.sink.Disconnected() {
+		return 1
+	}
+	return 0
+}
+
+// Log sends msg to Python's logging (logger name, numeric level) (GIL held).
+func Log(name string, level int, msg string) {
+	n, l, m := pyStr(name), C.wgo_long(C.longlong(level)), pyStr(msg)
+	r, err := callEngine("log", n, l, m)
+	decref(n)
+	decref(l)
+	decref(m)
+	if err == nil {
+		decref(r)
+	}
+}
+
+// CallEngine0 calls a no-argument function of the bootstrap module for its effect (GIL held):
+// "setup_cli_logging", "basic_config".
+func CallEngine0(name string) error {
+	r, err := callEngine(name)
+	if err != nil {
+		return err
+	}
+	decref(r)
+	return nil
+}
+
+// Counts returns the interpreter's gc object count and allocated blocks (GIL held), for leak
+// checks.
+func Counts() (objects, blocks int64) {
+	r, err := callEngine("counts")
+	if err != nil {
+		return -1, -1
+	}
+	defer decref(r)
+	return int64(C.wgo_tuple_long(r, 0)), int64(C.wgo_tuple_long(r, 1))
+}
+
+// EvalInt evaluates a Python expression to an int (GIL held); for tests and diagnostics.
+func EvalInt(expr string) (int64, error) {
+	e := pyStr(expr)
+	r, err := callEngine("eval_int", e)
+	decref(e)
+	if err != nil {
+		return 0, err
+	}
+	defer decref(r)
+	return int64(C.wgo_long_value(r)), nil
+}

@@ -1,0 +1,304 @@
+package wsgi
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/waitress-go/waitress-go/internal/python"
+)
+
+// stallAfter is how long the queue may go without a request completing before another thread is
+// let in: the thread holding the GIL is then most likely blocked in I/O or sleep (which releases
+// the GIL). Measured on 2 cores (../shared/notes/gil-scheduling.md): waking threads any sooner
+// makes them convoy on the GIL and halves throughput.
+const stallAfter = 500 * time.Microsecond
+
+// PoolConfig sets up a Pool.
+type PoolConfig struct {
+	// Threads is the number of Python threads (--threads, default 4).
+	Threads int
+	// FlushBytes is how much response body may accumulate inside one app call before it is
+	// handed to the Output (default 1 MiB).
+	FlushBytes int
+	// Log receives the pool's messages ("Task queue depth is N" on "waitress.queue").
+	Log func(name string, level slog.Level, msg string)
+}
+
+// Pool runs requests on a fixed set of Python threads. Idle threads park in Go; the thread that
+// holds the GIL keeps it while requests are queued, and another thread is woken only when no
+// thread is working or when the queue has stalled (the worker is blocked inside the app).
+type Pool struct {
+	app *App
+	cfg PoolConfig
+
+	mu       sync.Mutex
+	queue    []*Request
+	head     int
+	idle     []*worker
+	holding  int  // workers inside their GIL-holding loop
+	waking   bool // a worker was woken and has not yet taken the GIL
+	closed   bool
+	lastWarn time.Time
+
+	lastDone atomic.Int64 // unix nanos of the last completed request
+	kick     chan struct{}
+	stop     chan struct{}
+	workers  sync.WaitGroup
+	all      []*worker
+
+	requests atomic.Int64
+	gilNanos atomic.Int64 // GIL held by workers outside the app
+	appNanos atomic.Int64
+}
+
+// Stats are the pool's counters since start.
+type Stats struct {
+	Requests int64
+	// GILNanosOutsideApp is the total time workers held the GIL without running app code:
+	// environ building, start_response, copying the response, bookkeeping.
+	GILNanosOutsideApp int64
+	AppNanos           int64
+	QueueDepth         int
+}
+
+// NewPool starts cfg.Threads Python threads for app.
+func NewPool(app *App, cfg PoolConfig) *Pool {
+	if cfg.Threads < 1 {
+		cfg.Threads = 4
+	}
+	if cfg.FlushBytes <= 0 {
+		cfg.FlushBytes = 1 << 20
+	}
+	if cfg.Log == nil {
+		cfg.Log = func(string, slog.Level, string) {}
+	}
+	p := &Pool{app: app, cfg: cfg, kick: make(chan struct{}, 1), stop: make(chan struct{})}
+	p.lastDone.Store(time.Now().UnixNano())
+	ready := make(chan *worker)
+	for i := 0; i < cfg.Threads; i++ {
+		p.workers.Add(1)
+		go p.runWorker(ready)
+	}
+	for i := 0; i < cfg.Threads; i++ {
+		w := <-ready
+		p.all = append(p.all, w)
+		p.idle = append(p.idle, w)
+	}
+	go p.monitor()
+	return p
+}
+
+// Submit queues r; it never blocks. r.Out.Done is always called eventually (with an error if
+// the pool is shut down before r runs).
+func (p *Pool) Submit(r *Request) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		r.Out.Done(&AppError{Message: "server is shutting down"})
+		return
+	}
+	p.queue = append(p.queue, r)
+	depth := len(p.queue) - p.head
+	var w *worker
+	if p.holding == 0 && !p.waking && len(p.idle) > 0 {
+		w = p.popIdle()
+	}
+	warn := 0
+	if over := depth - len(p.idle); over > 0 && p.holding > 0 {
+		if now := time.Now(); now.Sub(p.lastWarn) >= time.Second {
+			// Waitress logs this on every queued task; once a second carries the same news
+			// without spending GIL time on log records under load.
+			p.lastWarn = now
+			warn = over
+		}
+	}
+	busy := p.holding > 0
+	p.mu.Unlock()
+	if w != nil {
+		w.wake <- struct{}{}
+	} else if busy {
+		select {
+		case p.kick <- struct{}{}:
+		default:
+		}
+	}
+	if warn > 0 {
+		p.cfg.Log("waitress.queue", slog.LevelWarn, fmt.Sprintf("Task queue depth is %d", warn))
+	}
+}
+
+// popIdle takes an idle worker and marks a wake in flight (p.mu held).
+func (p *Pool) popIdle() *worker {
+	w := p.idle[len(p.idle)-1]
+	p.idle = p.idle[:len(p.idle)-1]
+	p.waking = true
+	return w
+}
+
+// next takes the next queued request, or nil (p.mu held).
+func (p *Pool) next() *Request {
+	if p.head == len(p.queue) {
+		if p.head > 0 {
+			clear(p.queue[:cap(p.queue)][:p.head])
+			p.queue = p.queue[:0]
+			p.head = 0
+		}
+		return nil
+	}
+	r := p.queue[p.head]
+	p.queue[p.head] = nil
+	p.head++
+	return r
+}
+
+// monitor lets another thread in when requests are queued but none has completed for
+// stallAfter: the working thread is blocked in the app with the GIL released.
+func (p *Pool) monitor() {
+	for {
+		select {
+		case <-p.kick:
+		case <-p.stop:
+			return
+		}
+		for {
+			time.Sleep(stallAfter / 2)
+			p.mu.Lock()
+			if p.head == len(p.queue) {
+				p.mu.Unlock()
+				break
+			}
+			var w *worker
+			if !p.waking && len(p.idle) > 0 && time.Now().UnixNano()-p.lastDone.Load() > int64(stallAfter) {
+				w = p.popIdle()
+			}
+			p.mu.Unlock()
+			if w != nil {
+				w.wake <- struct{}{}
+			}
+		}
+	}
+}
+
+// leaveGIL is called by a worker about to block (GIL released) in the middle of a request, so
+// queued requests are not left waiting on it.
+func (p *Pool) leaveGIL() {
+	p.mu.Lock()
+	p.holding--
+	var w *worker
+	if p.head < len(p.queue) && !p.waking && len(p.idle) > 0 {
+		w = p.popIdle()
+	}
+	p.mu.Unlock()
+	if w != nil {
+		w.wake <- struct{}{}
+	}
+}
+
+func (p *Pool) enterGIL() {
+	p.mu.Lock()
+	p.holding++
+	p.mu.Unlock()
+}
+
+// Stats returns the pool's counters.
+func (p *Pool) Stats() Stats {
+	p.mu.Lock()
+	depth := len(p.queue) - p.head
+	p.mu.Unlock()
+	return Stats{
+		Requests:           p.requests.Load(),
+		GILNanosOutsideApp: p.gilNanos.Load(),
+		AppNanos:           p.appNanos.Load(),
+		QueueDepth:         depth,
+	}
+}
+
+// Shutdown stops taking requests, lets queued and running ones finish within timeout, and
+// unregisters the threads from Python. It returns false if some thread was still busy (stuck
+// in the app) at the deadline; the interpreter must then not be finalised.
+func (p *Pool) Shutdown(timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	for {
+		p.mu.Lock()
+		drained := p.head == len(p.queue) && p.holding == 0 && !p.waking && len(p.idle) == len(p.all)
+		p.mu.Unlock()
+		if drained {
+			break
+		}
+		if time.Now().After(deadline) {
+			p.failQueued()
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(p.stop)
+	for _, w := range p.all {
+		close(w.wake)
+	}
+	p.workers.Wait()
+	return true
+}
+
+// failQueued ends requests that never ran.
+func (p *Pool) failQueued() {
+	p.mu.Lock()
+	var left []*Request
+	for r := p.next(); r != nil; r = p.next() {
+		left = append(left, r)
+	}
+	p.mu.Unlock()
+	for _, r := range left {
+		r.Out.Done(&AppError{Message: "server shut down before the request ran"})
+	}
+}
+
+// runWorker is one Python thread: it stays locked to its OS thread for its whole life because
+// the thread carries Python state.
+func (p *Pool) runWorker(ready chan<- *worker) {
+	defer p.workers.Done()
+	runtime.LockOSThread()
+	w := &worker{p: p, wake: make(chan struct{}, 1)}
+	w.th = python.NewThread()
+	w.th.Acquire()
+	w.call = p.app.py.NewCall()
+	w.call.SetBudget(p.cfg.FlushBytes)
+	w.th.Release()
+	ready <- w
+	for range w.wake {
+		w.th.Acquire()
+		start := time.Now()
+		p.mu.Lock()
+		p.holding++
+		p.waking = false
+		p.mu.Unlock()
+		var app, waited int64
+		for {
+			p.mu.Lock()
+			r := p.next()
+			if r == nil {
+				p.holding--
+				p.idle = append(p.idle, w)
+				p.mu.Unlock()
+				break
+			}
+			p.mu.Unlock()
+			a, wt := w.serve(r)
+			app += a
+			waited += wt
+			p.lastDone.Store(time.Now().UnixNano())
+			p.requests.Add(1)
+		}
+		held := time.Since(start).Nanoseconds() - waited
+		p.appNanos.Add(app)
+		p.gilNanos.Add(held - app)
+		w.th.Release()
+	}
+	w.th.Close()
+}

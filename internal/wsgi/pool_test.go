@@ -1,0 +1,305 @@
+package wsgi
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/waitress-go/waitress-go/internal/python"
+)
+
+var testPool *Pool
+
+// TestMain starts the interpreter on the main thread, as the command does.
+func TestMain(m *testing.M) {
+	in, err := python.Find(os.Getenv("WSGI_TEST_PYTHON"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "wsgi tests need a Python:", err)
+		os.Exit(2)
+	}
+	wd, _ := os.Getwd()
+	if err := python.Start(in, filepath.Join(wd, "testdata")); err != nil {
+		fmt.Fprintln(os.Stderr, "wsgi tests: starting Python:", err)
+		os.Exit(2)
+	}
+	code := m.Run()
+	if testPool != nil {
+		testPool.Shutdown(5 * time.Second)
+	}
+	if err := python.Finalize(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// recorder is an Output that keeps everything.
+type recorder struct {
+	mu      sync.Mutex
+	status  string
+	headers []Header
+	body    bytes.Buffer
+	starts  int
+	err     *AppError
+	done    chan struct{}
+	file    []byte
+}
+
+func newRecorder() *recorder { return &recorder{done: make(chan struct{})} }
+
+func (r *recorder) Start(status string, headers []Header) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.status, r.headers = status, headers
+	r.starts++
+}
+func (r *recorder) Body(p []byte) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.body.Write(p)
+	return false
+}
+func (r *recorder) File(f *os.File, off, size int64) {
+	defer f.Close()
+	b := make([]byte, size)
+	n, _ := f.ReadAt(b, off)
+	r.file = b[:n]
+}
+func (r *recorder) Wait() bool { return true }
+func (r *recorder) Done(err *AppError) {
+	r.err = err
+	close(r.done)
+}
+
+func loadTestApp(t *testing.T, spec string) *Pool {
+	t.Helper()
+	app, err := Load("apps:"+spec, false)
+	if err != nil {
+		t.Fatalf("Load(%s): %v", spec, err)
+	}
+	p := NewPool(app, PoolConfig{Threads: 4, Log: func(string, slog.Level, string) {}})
+	t.Cleanup(func() { p.Shutdown(5 * time.Second) })
+	return p
+}
+
+func run(t *testing.T, p *Pool, env []EnvVar, body string) *recorder {
+	t.Helper()
+	rec := newRecorder()
+	p.Submit(&Request{Environ: env, Body: []byte(body), Out: rec})
+	select {
+	case <-rec.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("request did not complete")
+	}
+	return rec
+}
+
+var baseEnv = []EnvVar{
+	{Key: "REQUEST_METHOD", Value: []byte("POST")},
+	{Key: "PATH_INFO", Value: []byte("/caf\xe9")},
+	{Key: "QUERY_STRING", Value: []byte("a=1")},
+	{Key: "wsgi.url_scheme", Value: []byte("http")},
+	{Key: "HTTP_X_CUSTOM", Value: []byte("one, two")},
+}
+
+func TestEnviron(t *testing.T) {
+	p := loadTestApp(t, "environ_dump")
+	rec := run(t, p, baseEnv, "hello body")
+	if rec.err != nil {
+		t.Fatalf("app error: %+v", rec.err)
+	}
+	var env map[string]any
+	if err := json.Unmarshal(rec.body.Bytes(), &env); err != nil {
+		t.Fatalf("bad json %q: %v", rec.body.String(), err)
+	}
+	want := map[string]any{
+		"REQUEST_METHOD":               "POST",
+		"PATH_INFO":                    "/café",
+		"QUERY_STRING":                 "a=1",
+		"HTTP_X_CUSTOM":                "one, two",
+		"wsgi.url_scheme":              "http",
+		"body":                         "hello body",
+		"wsgi.multithread":             "bool",
+		"wsgi.input":                   "BytesIO",
+		"wsgi.file_wrapper":            "type",
+		"waitress.client_disconnected": "builtin_function_or_method",
+		"disconnected":                 false,
+	}
+	for k, v := range want {
+		if fmt.Sprint(env[k]) != fmt.Sprint(v) {
+			t.Errorf("environ[%q] = %v, want %v", k, env[k], v)
+		}
+	}
+}
+
+func TestResponses(t *testing.T) {
+	tests := []struct {
+		app        string
+		status     string
+		body       string
+		errPrefix  string
+		headerWant string
+	}{
+		{app: "hello", status: "200 OK", body: "Hello, world!", headerWant: "Content-Length=13"},
+		{app: "writer", status: "200 OK", body: "0123456789", headerWant: "Content-Length=10"},
+		{app: "lazy_start", status: "201 Created", body: "late", headerWant: "X-Lazy=yes"},
+		{app: "exc_info_replace", status: "500 Replaced", body: "replaced", headerWant: "X-B=2"},
+		{app: "raise_before", errPrefix: "RuntimeError: before start"},
+		{app: "two_starts", errPrefix: "AssertionError: start_response called a second time"},
+		{app: "hop", errPrefix: "AssertionError: Connection is a \"hop-by-hop\" header"},
+		{app: "yields_str", errPrefix: "TypeError: response iterable yielded"},
+		{app: "returns_none", errPrefix: "TypeError"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.app, func(t *testing.T) {
+			p := loadTestApp(t, tt.app)
+			rec := run(t, p, baseEnv, "")
+			if tt.errPrefix != "" {
+				if rec.err == nil || !strings.HasPrefix(rec.err.Message, tt.errPrefix) {
+					t.Fatalf("err = %+v, want prefix %q", rec.err, tt.errPrefix)
+				}
+				if rec.err.HeadersSent || rec.starts != 0 {
+					t.Errorf("failure before any body must not start the response")
+				}
+				if !strings.Contains(rec.err.Traceback, tt.errPrefix) {
+					t.Errorf("traceback missing: %q", rec.err.Traceback)
+				}
+				return
+			}
+			if rec.err != nil {
+				t.Fatalf("app error: %+v", rec.err)
+			}
+			if rec.status != tt.status || rec.body.String() != tt.body || rec.starts != 1 {
+				t.Fatalf("got %q %q (starts %d), want %q %q", rec.status, rec.body.String(), rec.starts, tt.status, tt.body)
+			}
+			var hs []string
+			for _, h := range rec.headers {
+				hs = append(hs, h.Name+"="+h.Value)
+			}
+			if !strings.Contains(strings.Join(hs, ";"), tt.headerWant) {
+				t.Errorf("headers %v lack %s", hs, tt.headerWant)
+			}
+		})
+	}
+}
+
+func TestCloseCalled(t *testing.T) {
+	for _, spec := range []string{"gen", "gen_fail"} {
+		p := loadTestApp(t, spec)
+		rec := run(t, p, baseEnv, "")
+		if spec == "gen" && (rec.err != nil || rec.body.Len() != 100*1024) {
+			t.Fatalf("gen: err %+v, %d bytes", rec.err, rec.body.Len())
+		}
+		if spec == "gen_fail" && (rec.err == nil || !strings.Contains(rec.err.Message, "boom")) {
+			t.Fatalf("gen_fail: err %+v", rec.err)
+		}
+	}
+	// Both apps record close() calls in apps.closed.
+	// closed is a list, not callable: Load must refuse it.
+	if _, err := Load("apps:closed", false); err == nil || !strings.Contains(err.Error(), "not callable") {
+		t.Fatalf("Load(apps:closed) = %v, want not callable", err)
+	}
+	var n int64
+	_ = python.WithGIL(func() error {
+		n, _ = python.EvalInt("len(__import__('apps').closed)")
+		return nil
+	})
+	if n != 2 {
+		t.Fatalf("close() called %d times, want 2", n)
+	}
+}
+
+func TestFlushLargeBody(t *testing.T) {
+	p := loadTestApp(t, "big")
+	rec := run(t, p, baseEnv, "")
+	if rec.err != nil || rec.body.Len() != 3<<20 || rec.starts != 1 {
+		t.Fatalf("err %+v, %d bytes, %d starts", rec.err, rec.body.Len(), rec.starts)
+	}
+}
+
+func TestFileWrapper(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f.bin")
+	data := bytes.Repeat([]byte("0123456789abcdef"), 100000)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := loadTestApp(t, "file_app")
+	env := append([]EnvVar{}, baseEnv...)
+	env[2] = EnvVar{Key: "QUERY_STRING", Value: []byte(path)}
+	rec := run(t, p, env, "")
+	if rec.err != nil || !bytes.Equal(rec.file, data) {
+		t.Fatalf("err %+v, file %d bytes, want %d", rec.err, len(rec.file), len(data))
+	}
+	found := false
+	for _, h := range rec.headers {
+		if h.Name == "Content-Length" && h.Value == fmt.Sprint(len(data)) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("headers %v lack Content-Length %d", rec.headers, len(data))
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct{ spec, want string }{
+		{"nosuchmodule:app", "Bad module 'nosuchmodule'"},
+		{"apps:nope", "Bad object name 'nope'"},
+		{"apps:not_callable", "is not callable"},
+		{"apps", "Malformed application"},
+	}
+	for _, tt := range tests {
+		_, err := Load(tt.spec, false)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Load(%q) = %v, want %q", tt.spec, err, tt.want)
+		}
+	}
+	app, err := Load("apps:factory", true)
+	if err != nil || app == nil {
+		t.Fatalf("Load(--call factory) = %v", err)
+	}
+}
+
+func TestConcurrentSleepers(t *testing.T) {
+	p := loadTestApp(t, "sleepy")
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec := run(t, p, baseEnv, "")
+			if rec.body.String() != "slept" {
+				t.Errorf("body %q", rec.body.String())
+			}
+		}()
+	}
+	wg.Wait()
+	if d := time.Since(start); d > 700*time.Millisecond {
+		t.Fatalf("4 requests sleeping 0.2s on 4 threads took %v; they must overlap", d)
+	}
+}
+
+// TestNoLeak runs many requests and checks the interpreter's allocated blocks stay flat.
+func TestNoLeak(t *testing.T) {
+	p := loadTestApp(t, "environ_dump")
+	for i := 0; i < 500; i++ {
+		run(t, p, baseEnv, "warm")
+	}
+	_, before := Counts()
+	for i := 0; i < 5000; i++ {
+		run(t, p, baseEnv, "body")
+	}
+	_, after := Counts()
+	if d := after - before; d > 200 || d < -200 {
+		t.Fatalf("allocated blocks went from %d to %d over 5000 requests", before, after)
+	}
+}

@@ -1,0 +1,98 @@
+package wsgi
+
+import (
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/waitress-go/waitress-go/internal/python"
+)
+
+// worker is one Python thread of a Pool and the python.Sink of the request it is running.
+type worker struct {
+	p    *Pool
+	wake chan struct{}
+	th   *python.Thread
+	call *python.Call
+
+	r       *Request
+	started bool  // Output.Start was called for r
+	waited  int64 // nanoseconds spent waiting with the GIL released during r
+}
+
+// serve runs r with the GIL held and returns the nanoseconds spent in the app and waiting for
+// the client (GIL released).
+func (w *worker) serve(r *Request) (appNanos, waitNanos int64) {
+	w.r, w.started, w.waited = r, false, 0
+	bodyFD := -1
+	if r.BodyFile != nil {
+		// Python gets its own descriptor so the server can close its file independently.
+		if fd, err := syscall.Dup(int(r.BodyFile.Fd())); err == nil {
+			bodyFD = fd
+		}
+	}
+	out := w.call.Run(r.Environ, r.Body, bodyFD, w)
+	var err *AppError
+	switch out {
+	case python.Done:
+		w.start()
+		w.call.Chunks(func(b []byte) { r.Out.Body(b) })
+	case python.File:
+		w.start()
+		fd, off, size := w.call.FileInfo()
+		r.Out.File(os.NewFile(uintptr(fd), "wsgi.file_wrapper"), off, size)
+		if msg, tb := w.call.Err(); msg != "" {
+			err = &AppError{Message: msg, Traceback: tb, HeadersSent: true}
+		}
+	case python.Error:
+		msg, tb := w.call.Err()
+		err = &AppError{Message: msg, Traceback: tb, HeadersSent: w.started}
+	case python.Abort:
+		err = &AppError{Message: "client disconnected", HeadersSent: w.started, Disconnected: true}
+	}
+	appNanos = w.call.AppNanos()
+	w.call.Finish()
+	w.r = nil
+	r.Out.Done(err)
+	return appNanos, w.waited
+}
+
+// start delivers the status and headers to the Output once they are final.
+func (w *worker) start() {
+	if w.call.HeadReady() {
+		status, headers := w.call.Head()
+		hs := make([]Header, len(headers))
+		for i, h := range headers {
+			hs[i] = Header{Name: h[0], Value: h[1]}
+		}
+		w.r.Out.Start(status, hs)
+		w.started = true
+	}
+}
+
+// Flush implements python.Sink: the app produced more than the flush budget in one call.
+func (w *worker) Flush(c *python.Call) bool {
+	w.start()
+	full := false
+	c.Chunks(func(b []byte) {
+		if w.r.Out.Body(b) {
+			full = true
+		}
+	})
+	if !full {
+		return true
+	}
+	t := time.Now()
+	w.p.leaveGIL()
+	w.th.Release()
+	ok := w.r.Out.Wait()
+	w.th.Acquire()
+	w.p.enterGIL()
+	w.waited += time.Since(t).Nanoseconds()
+	return ok
+}
+
+// Disconnected implements python.Sink.
+func (w *worker) Disconnected() bool {
+	return w.r != nil && w.r.Disconnected != nil && w.r.Disconnected()
+}
