@@ -1,0 +1,290 @@
+package server
+
+import (
+	"io"
+	"net"
+	"os"
+	"time"
+)
+
+var (
+	crlf      = []byte("\r\n")
+	lastChunk = []byte("0\r\n\r\n")
+)
+
+// appendHex appends n in upper-case hexadecimal, as Waitress frames chunks
+// (hex(len(data))[2:].upper()).
+func appendHex(dst []byte, n int64) []byte {
+	const digits = "0123456789ABCDEF"
+	var tmp [16]byte
+	i := len(tmp)
+	for {
+		i--
+		tmp[i] = digits[n&15]
+		n >>= 4
+		if n == 0 {
+			break
+		}
+	}
+	return append(dst, tmp[i:]...)
+}
+
+func (w *response) getBuf() []byte {
+	if n := len(w.free); n > 0 {
+		b := w.free[n-1]
+		w.free = w.free[:n-1]
+		return b[:0]
+	}
+	return make([]byte, 0, 4096)
+}
+
+func (w *response) putBuf(b []byte) {
+	if b != nil && cap(b) <= maxKeptOut && len(w.free) < 4 {
+		w.free = append(w.free, b[:0])
+	}
+}
+
+// memTail returns the queued memory segment that new bytes can be appended to. After
+// appending to it directly, call recount.
+func (w *response) memTail() *segment {
+	if n := len(w.q); n > 0 && w.q[n-1].f == nil {
+		t := &w.q[n-1]
+		w.tailLen = int64(len(t.mem))
+		return t
+	}
+	w.q = append(w.q, segment{mem: w.getBuf()})
+	w.tailLen = 0
+	return &w.q[len(w.q)-1]
+}
+
+// recount accounts for bytes appended to the memory tail since memTail.
+func (w *response) recount() {
+	t := &w.q[len(w.q)-1]
+	d := int64(len(t.mem)) - w.tailLen
+	w.tailLen = int64(len(t.mem))
+	w.pending += d
+	w.memQueued += d
+}
+
+func (w *response) appendMem(p []byte) {
+	t := w.memTail()
+	t.mem = append(t.mem, p...)
+	w.recount()
+}
+
+// queue queues a copy of p: in memory, or in the spool file once OutbufOverflow bytes are
+// waiting in memory (channel.write_soon with OverflowableBuffer).
+func (w *response) queue(p []byte) {
+	if w.memQueued+int64(len(p)) > w.c.srv.cfg.OutbufOverflow && w.spoolWrite(p) {
+		return
+	}
+	w.appendMem(p)
+}
+
+// queueChunk queues p as one chunk of a chunked body.
+func (w *response) queueChunk(p []byte) {
+	if w.memQueued+int64(len(p)) > w.c.srv.cfg.OutbufOverflow {
+		framed := make([]byte, 0, len(p)+20)
+		framed = append(appendHex(framed, int64(len(p))), crlf...)
+		framed = append(append(framed, p...), crlf...)
+		if w.spoolWrite(framed) {
+			return
+		}
+		w.appendMem(framed)
+		return
+	}
+	t := w.memTail()
+	t.mem = append(appendHex(t.mem, int64(len(p))), crlf...)
+	t.mem = append(append(t.mem, p...), crlf...)
+	w.recount()
+}
+
+func (w *response) queueFile(f *os.File, off, n int64) {
+	w.q = append(w.q, segment{f: f, off: off, n: n})
+	w.pending += n
+}
+
+// spoolWrite appends p to the connection's spool file. It returns false when the file cannot
+// be written, and the caller keeps p in memory instead.
+func (w *response) spoolWrite(p []byte) bool {
+	if w.spool == nil {
+		f, err := os.CreateTemp("", "waitress-out-*")
+		if err != nil {
+			return false
+		}
+		os.Remove(f.Name())
+		w.spool = f
+	}
+	if _, err := w.spool.WriteAt(p, w.spoolW); err != nil {
+		return false
+	}
+	n := int64(len(p))
+	if k := len(w.q); k > 0 && w.q[k-1].spool && w.q[k-1].off+w.q[k-1].n == w.spoolW {
+		w.q[k-1].n += n
+	} else {
+		w.q = append(w.q, segment{f: w.spool, off: w.spoolW, n: n, spool: true})
+		w.spoolSegs++
+	}
+	w.spoolW += n
+	w.pending += n
+	return true
+}
+
+func (w *response) armHold() {
+	if w.timer == nil {
+		w.timer = time.AfterFunc(holdDelay, w.releaseHold)
+	} else {
+		w.timer.Reset(holdDelay)
+	}
+}
+
+func (w *response) releaseHold() {
+	w.mu.Lock()
+	w.hold = false
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
+// writeLoop sends the response as the application produces it and returns once Done was
+// called and everything queued was sent (or the client is gone). It reports whether the
+// connection may be kept open.
+func (w *response) writeLoop() bool {
+	c := w.c
+	var batch []segment
+	for {
+		w.mu.Lock()
+		for !w.gone && !(len(w.q) > 0 && !w.hold) && !(w.done && len(w.q) == 0) {
+			w.cond.Wait()
+		}
+		if w.gone || len(w.q) == 0 {
+			// All sent after Done, or the client is gone: wait for the application to finish
+			// with the request before its buffers are reused.
+			for !w.done {
+				w.cond.Wait()
+			}
+			keep := !w.gone && !w.closeAfter
+			w.discardLocked()
+			w.mu.Unlock()
+			return keep
+		}
+		batch, w.q = w.q, batch[:0]
+		w.memQueued = 0
+		w.mu.Unlock()
+
+		sent, err := c.writeBatch(batch)
+
+		w.mu.Lock()
+		w.pending -= sent
+		for i := range batch {
+			sg := &batch[i]
+			if sg.spool {
+				w.spoolSegs--
+			} else if sg.f != nil {
+				sg.f.Close()
+			} else {
+				w.putBuf(sg.mem)
+			}
+			*sg = segment{}
+		}
+		if w.spoolSegs == 0 && w.spool != nil {
+			// Nothing refers to the spool any more: reuse it from the start.
+			w.spoolW = 0
+			w.spool.Truncate(0)
+		}
+		if err != nil {
+			w.gone = true
+			c.writeError(err)
+			c.nc.Close()
+		}
+		w.cond.Broadcast()
+		w.mu.Unlock()
+	}
+}
+
+// discardLocked drops queued output (client gone) and the spool file.
+func (w *response) discardLocked() {
+	for i := range w.q {
+		sg := &w.q[i]
+		if sg.f != nil && !sg.spool {
+			sg.f.Close()
+		}
+		*sg = segment{}
+	}
+	w.q = w.q[:0]
+	w.pending, w.memQueued, w.spoolSegs = 0, 0, 0
+	if w.spool != nil {
+		w.spool.Close()
+		w.spool = nil
+		w.spoolW = 0
+	}
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
+// writeBatch sends segments in order: runs of memory segments with one writev, file ranges
+// with sendfile where the connection supports it.
+func (c *conn) writeBatch(batch []segment) (sent int64, err error) {
+	c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.ChannelTimeout))
+	for i := 0; i < len(batch); {
+		if batch[i].f == nil {
+			j := i
+			for j < len(batch) && batch[j].f == nil {
+				j++
+			}
+			var n int64
+			if j-i == 1 {
+				var k int
+				k, err = c.nc.Write(batch[i].mem)
+				n = int64(k)
+			} else {
+				bufs := make(net.Buffers, 0, j-i)
+				for _, sg := range batch[i:j] {
+					bufs = append(bufs, sg.mem)
+				}
+				n, err = bufs.WriteTo(c.nc)
+			}
+			sent += n
+			if err != nil {
+				return sent, err
+			}
+			i = j
+			continue
+		}
+		sg := &batch[i]
+		n, err := c.sendFile(sg.f, sg.off, sg.n)
+		sent += n
+		if err != nil {
+			return sent, err
+		}
+		if n < sg.n {
+			return sent, io.ErrUnexpectedEOF
+		}
+		i++
+	}
+	return sent, nil
+}
+
+// sendFile copies n bytes of f from off to the connection. For a TCP or unix connection Go
+// uses sendfile(2) (it needs the file offset positioned and an *io.LimitedReader), and the
+// write deadline is pushed out as data moves so a large file is bounded by inactivity only.
+func (c *conn) sendFile(f *os.File, off, n int64) (int64, error) {
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return 0, err
+	}
+	var total int64
+	const step = 4 << 20
+	for total < n {
+		k := min(step, n-total)
+		m, err := io.Copy(c.nc, &io.LimitedReader{R: f, N: k})
+		total += m
+		if err != nil {
+			return total, err
+		}
+		if m < k {
+			return total, io.ErrUnexpectedEOF
+		}
+		c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.ChannelTimeout))
+	}
+	return total, nil
+}
