@@ -414,6 +414,11 @@ func TestValidate(t *testing.T) {
 	if len(o.Warnings) != 1 || !strings.Contains(o.Warnings[0], "X-Forwarded-Proto") {
 		t.Errorf("trusted_proxy without headers: Warnings = %q, want the X-Forwarded-Proto notice", o.Warnings)
 	}
+	o = Default()
+	o.Port = 9090
+	if err := o.Validate(); err != nil || !reflect.DeepEqual(o.Addrs, []Addr{{"tcp4", "0.0.0.0:9090"}}) {
+		t.Errorf("Port assigned directly: Validate() = %v, Addrs = %v; want 0.0.0.0:9090", err, o.Addrs)
+	}
 	o = set("sockets", "3")
 	if err := o.Validate(); err != nil || len(o.Addrs) != 0 {
 		t.Errorf("sockets: Validate() = %v, Addrs = %v; want no error and no Addrs", err, o.Addrs)

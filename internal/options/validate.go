@@ -52,6 +52,11 @@ func (o *Options) Validate() error {
 
 func (o *Options) validate(name namer) error {
 	ex := o.explicit
+	// Callers that assign Host or Port directly instead of using Set still
+	// mean "listen there", as with Waitress's markers on the defaults.
+	def := Default()
+	ex.host = ex.host || o.Host != def.Host
+	ex.port = ex.port || o.Port != def.Port
 	switch {
 	case ex.listen && (ex.host || ex.port):
 		return &ConfigError{fmt.Sprintf("%s may not be used together with %s or %s", name("listen"), name("host"), name("port"))}
