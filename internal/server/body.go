@@ -172,4 +172,3 @@ func (c *conn) readChunked() (body []byte, bodyLen int64, err error) {
 	}
 	return out, int64(len(out)), nil
 }
-

@@ -256,7 +256,7 @@ func (c *conn) handle(n int) bool {
 	if r.ContentLength >= s.cfg.MaxRequestBodySize {
 		c.writeErrorPage(&http1.Error{Status: 413, Reason: "Request Entity Too Large",
 			Detail: "exceeds max_body of " + strconv.FormatInt(s.cfg.MaxRequestBodySize, 10),
-			Major: 1, Minor: minor}, r.ConnectionOption())
+			Major:  1, Minor: minor}, r.ConnectionOption())
 		return false
 	}
 

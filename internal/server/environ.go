@@ -189,4 +189,3 @@ func (c *conn) buildEnviron(r *http1.Request, bodyLen int64) (badProxy *proxy.Ma
 	}
 	return c.applyProxy(r)
 }
-

@@ -84,14 +84,16 @@ func (w *response) queue(p []byte) {
 // queueChunk queues p as one chunk of a chunked body.
 func (w *response) queueChunk(p []byte) {
 	if w.memQueued+int64(len(p)) > w.c.srv.cfg.OutbufOverflow {
-		framed := make([]byte, 0, len(p)+20)
-		framed = append(appendHex(framed, int64(len(p))), crlf...)
-		framed = append(append(framed, p...), crlf...)
-		if w.spoolWrite(framed) {
+		var hb [24]byte
+		head := append(appendHex(hb[:0], int64(len(p))), crlf...)
+		if w.spoolWrite(head) {
+			if w.spoolWrite(p) && w.spoolWrite(crlf) {
+				return
+			}
+			// The spool failed mid-chunk: the framing can no longer be completed.
+			w.gone = true
 			return
 		}
-		w.appendMem(framed)
-		return
 	}
 	t := w.memTail()
 	t.mem = append(appendHex(t.mem, int64(len(p))), crlf...)

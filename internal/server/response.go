@@ -51,34 +51,34 @@ type response struct {
 	reqConn string
 
 	// application side
-	started    bool
-	status     string
-	headers    []wsgi.Header
-	headBuilt  bool
-	overrideCL int64 // >= 0: Content-Length forced by File (ReadOnlyFileBasedBuffer.prepare)
-	hasBody    bool  // body bytes are sent (status allows a body and not HEAD)
-	statusBody bool  // the status allows a body
-	chunked    bool
-	closeAfter bool
-	cl         int64 // Content-Length of the response, -1 if none
-	written    int64 // body bytes accepted (after truncation), as content_bytes_written
+	started                    bool
+	status                     string
+	headers                    []wsgi.Header
+	headBuilt                  bool
+	overrideCL                 int64 // >= 0: Content-Length forced by File (ReadOnlyFileBasedBuffer.prepare)
+	hasBody                    bool  // body bytes are sent (status allows a body and not HEAD)
+	statusBody                 bool  // the status allows a body
+	chunked                    bool
+	closeAfter                 bool
+	cl                         int64 // Content-Length of the response, -1 if none
+	written                    int64 // body bytes accepted (after truncation), as content_bytes_written
 	loggedExcess, loggedNoBody bool
-	done       bool
-	holdsSlot  bool
+	done                       bool
+	holdsSlot                  bool
 
 	// queue
-	q        []segment
-	spare    []segment
-	pending  int64 // unsent bytes, queued and in flight
+	q         []segment
+	spare     []segment
+	pending   int64 // unsent bytes, queued and in flight
 	memQueued int64
-	free     [][]byte
-	hold     bool
+	free      [][]byte
+	hold      bool
 
 	// spool file for output above OutbufOverflow
-	spool                  *os.File
-	spoolW                 int64
-	spoolSegs              int // spool segments queued or in flight
-	tailLen                int64
+	spool     *os.File
+	spoolW    int64
+	spoolSegs int // spool segments queued or in flight
+	tailLen   int64
 
 	// client side
 	gone    bool // the connection failed or was closed; output is discarded

@@ -302,8 +302,8 @@ func TestResponseFraming(t *testing.T) {
 		},
 		{
 			name: "HEAD without length", req: "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", status: "200 OK",
-			body: []string{"hello"},
-			want: "HTTP/1.1 200 OK\r\nConnection: close\r\nServer: waitress\r\nTransfer-Encoding: chunked\r\n\r\n",
+			body:   []string{"hello"},
+			want:   "HTTP/1.1 200 OK\r\nConnection: close\r\nServer: waitress\r\nTransfer-Encoding: chunked\r\n\r\n",
 			closed: true,
 		},
 		{
