@@ -144,15 +144,15 @@ func ParseArgs(args []string) (Options, error) {
 				return o, fmt.Errorf("option %s comes after the application %s; put options before MODULE:OBJECT", r, rest[0])
 			}
 		}
-		return o, fmt.Errorf("specify one application only; got %s", strings.Join(rest, " "))
+		return o, fmt.Errorf("Specify one application only; got %s", strings.Join(rest, " "))
 	case len(rest) == 1 && o.App != "":
-		return o, fmt.Errorf("specify one application only; got --app=%s and %s", o.App, rest[0])
+		return o, fmt.Errorf("Specify one application only; got --app=%s and %s", o.App, rest[0])
 	case len(rest) == 1 && strings.TrimSpace(rest[0]) == "":
 		return o, errors.New("the application argument is empty; give MODULE:OBJECT")
 	case len(rest) == 1:
 		o.App = rest[0]
 	case o.App == "":
-		return o, errors.New("specify the application to serve as MODULE:OBJECT (see --help)")
+		return o, errors.New("Specify one application only: give it as MODULE:OBJECT")
 	}
 	if err := o.validate(flagName); err != nil {
 		return o, err

@@ -182,9 +182,9 @@ func TestParseArgsErrors(t *testing.T) {
 		{[]string{"--call=1", "m:a"}, `--call takes no value`},
 		{[]string{"m:a", "--threads"}, `option --threads comes after the application m:a; put options before MODULE:OBJECT`},
 		{[]string{"--threads"}, `--threads needs a value, e.g. --threads=N`},
-		{[]string{}, `specify the application to serve as MODULE:OBJECT (see --help)`},
-		{[]string{"a:b", "c:d"}, `specify one application only; got a:b c:d`},
-		{[]string{"--app=a:b", "c:d"}, `specify one application only; got --app=a:b and c:d`},
+		{[]string{}, `Specify one application only: give it as MODULE:OBJECT`},
+		{[]string{"a:b", "c:d"}, `Specify one application only; got a:b c:d`},
+		{[]string{"--app=a:b", "c:d"}, `Specify one application only; got --app=a:b and c:d`},
 		{[]string{""}, `the application argument is empty; give MODULE:OBJECT`},
 		// Settings that cannot be combined (Waitress's Adjustments checks).
 		{[]string{"--listen=127.0.0.1:80", "--host=127.0.0.1", "m:a"}, `--listen may not be used together with --host or --port`},
