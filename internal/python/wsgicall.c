@@ -528,6 +528,14 @@ static int close_result(wgo_req *req) {
 // reports WGO_ERROR, or WGO_ABORT when the exception is our own client-disconnected one.
 static int fail(wgo_req *req) {
 	int abort = wgo.PyErr_ExceptionMatches(req->env->disconnected_exc);
+	if (req->headers_sent && !req->head_ready) {
+		// Body bytes exist, so the response has started as far as the app is concerned (its
+		// start_response re-raised exc_info): Go sends what was produced, then closes.
+		PyObject *t, *v, *tb;
+		wgo.PyErr_Fetch(&t, &v, &tb);
+		if (wgo_serialize_head(req) < 0) wgo.PyErr_Clear();
+		wgo.PyErr_Restore(t, v, tb);
+	}
 	if (abort) {
 		wgo.PyErr_Clear();
 	} else {

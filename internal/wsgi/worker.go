@@ -46,6 +46,12 @@ func (w *worker) serve(r *Request) (appNanos, waitNanos int64) {
 		}
 	case python.Error:
 		msg, tb := w.call.Err()
+		if w.call.HeadersSent() {
+			// As in Waitress: what the app produced before failing is sent, then the
+			// connection is closed.
+			w.start()
+			w.call.Chunks(func(b []byte) { r.Out.Body(b) })
+		}
 		err = &AppError{Message: msg, Traceback: tb, HeadersSent: w.started}
 	case python.Abort:
 		err = &AppError{Message: "client disconnected", HeadersSent: w.started, Disconnected: true}
