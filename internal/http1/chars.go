@@ -1,5 +1,7 @@
 package http1
 
+import "net/netip"
+
 // Character classes used by the parser, one bit per class, looked up by byte value.
 const (
 	classToken  = 1 << iota // RFC 9110 tchar
@@ -116,10 +118,8 @@ func validHost(b []byte) bool {
 		if end < 2 {
 			return false
 		}
-		for _, c := range b[1:end] {
-			if c == '[' || charClass[c]&classHost == 0 {
-				return false
-			}
+		if !validIPLiteral(b[1:end]) {
+			return false
 		}
 		b = b[end+1:]
 		if len(b) == 0 {
@@ -157,4 +157,39 @@ func allDigits(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// validIPLiteral reports whether b, the inside of "[...]", is an IPv6 address or an IPvFuture
+// (RFC 3986 §3.2.2). Zone identifiers are not accepted.
+func validIPLiteral(b []byte) bool {
+	if b[0] == 'v' || b[0] == 'V' {
+		dot := -1
+		for i, c := range b {
+			if c == '.' {
+				dot = i
+				break
+			}
+		}
+		if dot < 2 || dot == len(b)-1 {
+			return false
+		}
+		for _, c := range b[1:dot] {
+			if charClass[c]&classHex == 0 {
+				return false
+			}
+		}
+		for _, c := range b[dot+1:] {
+			if c == '%' || charClass[c]&classHost == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	for _, c := range b {
+		if c != ':' && c != '.' && charClass[c]&classHex == 0 {
+			return false
+		}
+	}
+	a, err := netip.ParseAddr(string(b))
+	return err == nil && a.Is6()
 }

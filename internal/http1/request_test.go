@@ -405,3 +405,16 @@ func TestParseHeadNoAllocs(t *testing.T) {
 		t.Errorf("ParseHead allocates %v times per request", a)
 	}
 }
+
+func TestValidHost(t *testing.T) {
+	for in, want := range map[string]bool{
+		"example.com": true, "example.com:80": true, "a:": true, "": true, "xn--bcher-kva.example": true,
+		"[::1]": true, "[::1]:8080": true, "[2001:db8::ffff:1.2.3.4]": true, "[v1.fe80::a+en1]": true,
+		"[0]": false, "[1.2.3.4]": false, "[::1": false, "[fe80::1%25en0]": false, "[]": false, "[v1.]": false,
+		"a b": false, "a/b": false, "u@h": false, "h:8x": false, "h:1:2": false, "%4": false, "%41x": true,
+	} {
+		if got := validHost([]byte(in)); got != want {
+			t.Errorf("validHost(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
