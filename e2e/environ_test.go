@@ -213,3 +213,61 @@ func TestEnvironInput(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvironMatchesWaitress sends the same requests to our server and to the reference
+// Waitress and compares the environ each app saw, key by key.
+func TestEnvironMatchesWaitress(t *testing.T) {
+	oursOnly(t, "compares ours with Waitress")
+	t.Parallel()
+	ours := startServer(t, serverConfig{app: "environ_app:app"})
+	ref := startServer(t, serverConfig{app: "environ_app:app", kind: serverWaitress})
+	// Values that differ by nature between two processes.
+	ignore := map[string]bool{"REMOTE_PORT": true, "SERVER_PORT": true, "HTTP_HOST": true}
+	typeOnly := map[string]bool{"wsgi.input": true, "wsgi.errors": true, "wsgi.file_wrapper": true, "waitress.client_disconnected": true}
+
+	reqs := []string{
+		get("/"),
+		get("/a%C3%A9%2Fb//x/../y?z=%C3%A9&q", "X-Dup: 1", "x-dup: 2", "Accept: text/html"),
+		get("//lead/slashes"),
+		"GET http://example.com/abs?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n",
+		"GET /old HTTP/1.0\r\nUser-Agent: e2e\r\n\r\n",
+		"POST /p?input=readlines HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\na=1\nb=2",
+		"PUT /c?input=iter HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n3\r\n\ncd\r\n0\r\n\r\n",
+		"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n",
+		get("/h", "X-Forwarded-For: 10.0.0.1", "X-Forwarded-Proto: https", "Forwarded: for=10.0.0.1"),
+		get("/ws", "X-Spaces:   padded value   ", "X-Empty:"),
+	}
+	for _, req := range reqs {
+		name, _, _ := strings.Cut(req, "\r\n")
+		t.Run(name, func(t *testing.T) {
+			want, _ := environOf(t, ref, req)
+			got, _ := environOf(t, ours, req)
+			for key, w := range want {
+				if ignore[key] {
+					continue
+				}
+				g, ok := got[key]
+				if !ok {
+					t.Errorf("%s missing (Waitress: %#v)", key, w)
+					continue
+				}
+				if typeOnly[key] {
+					gm, _ := g.(map[string]any)
+					wm, _ := w.(map[string]any)
+					if gm == nil || gm["callable"] != wm["callable"] {
+						t.Errorf("%s = %#v, Waitress: %#v", key, g, w)
+					}
+					continue
+				}
+				if !jsonEqual(g, w) {
+					t.Errorf("%s = %#v, Waitress: %#v", key, g, w)
+				}
+			}
+			for key, g := range got {
+				if _, ok := want[key]; !ok && !ignore[key] {
+					t.Errorf("%s = %#v is not in Waitress's environ", key, g)
+				}
+			}
+		})
+	}
+}

@@ -117,6 +117,7 @@ type serverConfig struct {
 	args []string // extra flags, before the app spec
 	venv string   // venvPyenv (default) or venvDebian
 	env  []string // extra KEY=VALUE for the process
+	kind string   // serverOurs or serverWaitress; default: E2E_SERVER
 }
 
 // command returns the command line and environment for cfg under the selected server.
@@ -130,7 +131,11 @@ func (cfg serverConfig) command(t testing.TB) *exec.Cmd {
 	args := append([]string{"--host=127.0.0.1", "--port=0"}, cfg.args...)
 	args = append(args, cfg.app)
 	var cmd *exec.Cmd
-	if isWaitress() {
+	server := cfg.kind
+	if server == "" {
+		server = serverKind
+	}
+	if server == serverWaitress {
 		cmd = exec.Command(filepath.Join(venv, "bin", "waitress-serve"), args...)
 	} else {
 		if buildErr != nil {

@@ -37,17 +37,19 @@ fi
 
 # --- Python venvs ----------------------------------------------------------------------------
 # One venv per interpreter we support: pyenv's (python3 on PATH) and Debian's (/usr/bin/python3).
-# Waitress goes into both so the oracle can run under either interpreter.
+# Waitress goes into both so the oracle can run under either interpreter; it is pinned because
+# the e2e expectations were checked against this version (E2E_SERVER=waitress).
+WAITRESS_VERSION=3.0.2
 make_venv() { # name python
 	local dir=$VENV_DIR/$1 py=$2 stamp
-	stamp="flask requests waitress $("$py" -c 'import sys; print(sys.version.split()[0])')"
+	stamp="flask requests waitress==$WAITRESS_VERSION $("$py" -c 'import sys; print(sys.version.split()[0])')"
 	if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.stamp" 2>/dev/null)" = "$stamp" ]; then
 		return
 	fi
 	log "creating venv $dir from $py"
 	rm -rf "$dir"
 	"$py" -m venv "$dir"
-	"$dir/bin/python" -m pip install -q --disable-pip-version-check --no-input flask requests waitress </dev/null
+	"$dir/bin/python" -m pip install -q --disable-pip-version-check --no-input flask requests "waitress==$WAITRESS_VERSION" </dev/null
 	echo "$stamp" >"$dir/.stamp"
 }
 PYENV_PY=$(command -v python3)
