@@ -78,6 +78,21 @@ func (a *App) keyIndex(key string) (int32, error) {
 	return i, nil
 }
 
+// cachedKey returns key's interned index, from the per-call cache when possible (GIL held).
+func (c *Call) cachedKey(key string) (int32, bool) {
+	p := unsafe.StringData(key)
+	e := &c.keyCache[(uintptr(unsafe.Pointer(p))>>3^uintptr(len(key)))%uintptr(len(c.keyCache))]
+	if unsafe.StringData(e.key) == p && len(e.key) == len(key) && p != nil {
+		return e.idx, true
+	}
+	idx, err := c.app.keyIndex(key)
+	if err != nil {
+		return 0, false
+	}
+	*e = keyCacheEntry{key: key, idx: idx}
+	return idx, true
+}
+
 // Sink receives what a Call produces while the app runs. Both methods run on the worker's
 // thread with the GIL held.
 type Sink interface {
@@ -109,6 +124,16 @@ type Call struct {
 
 	strbuf []byte
 	items  []int32
+	// keyCache maps a key string's data pointer to its interned index without locking: the
+	// server passes the same key strings request after request.
+	keyCache [256]keyCacheEntry
+}
+
+// keyCacheEntry holds the key string itself: while it is referenced here its memory cannot be
+// reused for another string, so an equal data pointer and length mean the same key.
+type keyCacheEntry struct {
+	key string
+	idx int32
 }
 
 // NewCall makes the per-worker request state (GIL held).
@@ -129,8 +154,8 @@ func (c *Call) Run(vars []EnvVar, body []byte, bodyFD int, sink Sink) Outcome {
 	c.strbuf = c.strbuf[:0]
 	c.items = c.items[:0]
 	for _, v := range vars {
-		k, err := c.app.keyIndex(v.Key)
-		if err != nil {
+		k, ok := c.cachedKey(v.Key)
+		if !ok {
 			continue
 		}
 		c.items = append(c.items, k, int32(len(c.strbuf)), int32(len(v.Value)))

@@ -303,3 +303,38 @@ func TestNoLeak(t *testing.T) {
 		t.Fatalf("allocated blocks went from %d to %d over 5000 requests", before, after)
 	}
 }
+
+// discard is an Output that drops everything, for benchmarks.
+type discard struct{ done chan struct{} }
+
+func (discard) Start(string, []Header)      {}
+func (discard) Body([]byte) bool            { return false }
+func (discard) File(f *os.File, _, _ int64) { f.Close() }
+func (discard) Wait() bool                  { return true }
+func (d discard) Done(*AppError)            { d.done <- struct{}{} }
+
+// BenchmarkPoolHello measures a request's round trip through the pool for a hello-world app,
+// one at a time: mostly the GIL-held cost of environ, call and response copying.
+func BenchmarkPoolHello(b *testing.B) {
+	app, err := Load("apps:hello", false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := NewPool(app, PoolConfig{Threads: 4})
+	defer p.Shutdown(5 * time.Second)
+	env := make([]EnvVar, 0, 30)
+	env = append(env, baseEnv...)
+	for _, h := range []string{"HTTP_HOST", "HTTP_USER_AGENT", "HTTP_ACCEPT", "HTTP_ACCEPT_LANGUAGE", "HTTP_ACCEPT_ENCODING", "HTTP_CONNECTION", "SERVER_NAME", "SERVER_PORT", "REMOTE_ADDR", "REMOTE_PORT", "SERVER_PROTOCOL", "SCRIPT_NAME", "REQUEST_URI", "SERVER_SOFTWARE", "REMOTE_HOST"} {
+		env = append(env, EnvVar{Key: h, Value: []byte("some typical value")})
+	}
+	d := discard{done: make(chan struct{}, 1)}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p.Submit(&Request{Environ: env, Out: d})
+		<-d.done
+	}
+	b.StopTimer()
+	st := p.Stats()
+	b.ReportMetric(float64(st.GILNanosOutsideApp)/float64(st.Requests), "gil-ns/req")
+	b.ReportMetric(float64(st.AppNanos)/float64(st.Requests), "app-ns/req")
+}
