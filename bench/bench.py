@@ -43,13 +43,14 @@ FILE_SIZE = 100 * 1024 * 1024
 ECHO_SIZE = 64 * 1024
 SLEEP_S = 0.010
 GIL_RE = re.compile(r"gil_held_ns_per_request\s*[=:]\s*([0-9]+(?:\.[0-9]+)?)")
+STAT_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=([0-9]+(?:\.[0-9]+)?)\b")
 
 
 class Workload:
     """One app to load, with what a correct response looks like."""
 
     def __init__(self, name, module, desc, method="GET", lua="report.lua",
-                 body_len=0, expect_len=None, go=None, extra=()):
+                 body_len=0, expect_len=None, go=None, extra=(), by_bytes=False, min_duration=0):
         self.name = name
         self.target = module + ":app"
         self.desc = desc
@@ -59,6 +60,10 @@ class Workload:
         self.expect_len = expect_len
         self.go = go  # (server id, path) of the Go baseline, if any
         self.extra = extra  # servers run only for this workload
+        # Compare by bytes/s, not req/s: with 32 connections sharing the link a
+        # 100 MiB response takes seconds, so few requests end inside a run.
+        self.by_bytes = by_bytes
+        self.min_duration = min_duration
 
 
 WORKLOADS = [
@@ -71,7 +76,7 @@ WORKLOADS = [
     Workload("big_1mib", "big", "1 MiB response body", expect_len=1024 * 1024),
     Workload("chunks", "chunks", "generator of 100 x 1 KiB chunks", expect_len=100 * 1024),
     Workload("file_wrapper", "filewrap", "100 MiB file via wsgi.file_wrapper",
-             expect_len=FILE_SIZE, go=("go-servefile", "/file")),
+             expect_len=FILE_SIZE, go=("go-servefile", "/file"), by_bytes=True, min_duration=3),
     Workload("sleepy", "sleepy", "app sleeps 10 ms", expect_len=11, extra=("ours-t32",)),
 ]
 
@@ -111,6 +116,30 @@ def tree_pids(root):
         out.append(pid)
         todo.extend(children.get(pid, ()))
     return out
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids):
+    """User+system CPU seconds used so far by the given processes."""
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / CLK_TCK
+
+
+def machine_busy_seconds():
+    """CPU seconds all CPUs spent not idle, from /proc/stat."""
+    with open("/proc/stat") as f:
+        vals = [int(v) for v in f.readline().split()[1:]]
+    idle = vals[3] + (vals[4] if len(vals) > 4 else 0)  # idle + iowait
+    return (sum(vals[:8]) - idle) / CLK_TCK
 
 
 def rss_bytes(pid):
@@ -219,9 +248,14 @@ def need(path, hint):
 
 
 def uwsgi_cmd(wl, port):
-    common = ["--http11-socket", "127.0.0.1:%d" % port, "--processes", "1",
+    # --http-socket closes the connection after each response without saying
+    # so, which wrk counts as a read error; the header makes the close explicit.
+    # (--http11-socket keeps connections alive but pins one connection to each
+    # of the 4 threads and starves the other 28, which wrk's latency hides.)
+    common = ["--http-socket", "127.0.0.1:%d" % port, "--processes", "1",
               "--threads", "4", "--module", wl.target, "--chdir", APPS,
-              "--disable-logging", "--need-app", "--buffer-size", "32768"]
+              "--disable-logging", "--need-app", "--buffer-size", "32768",
+              "--add-header", "Connection: close"]
     pyuwsgi = os.path.join(VENV_BIN, "pyuwsgi")
     if os.access(pyuwsgi, os.X_OK):
         return [pyuwsgi] + common
@@ -304,6 +338,12 @@ def probe(port, path, wl, timeout=60):
                 echoed_ok = False
             got += len(chunk)
         hdrs = {k.lower(): v for k, v in resp.getheaders()}
+        if "content-length" in hdrs:
+            hdrs["_framing"] = "length"
+        elif "chunked" in hdrs.get("transfer-encoding", "").lower():
+            hdrs["_framing"] = "chunked"
+        else:
+            hdrs["_framing"] = "close"
     except (OSError, http.client.HTTPException) as e:
         return "probe request failed: %s: %s" % (type(e).__name__, e), {}
     finally:
@@ -328,16 +368,34 @@ def run_wrk(url, wl, duration, connections, timeout_s):
     if not m:
         return None, "wrk output unreadable: %s" % (out.stdout + out.stderr)[-400:]
     r = json.loads(m.group(1))
-    r["rps"] = r["requests"] / (r["duration_us"] / 1e6) if r["duration_us"] else 0.0
+    secs = r["duration_us"] / 1e6
+    r["rps"] = r["requests"] / secs if secs else 0.0
+    r["mib_per_s"] = r["bytes"] / secs / 1048576.0 if secs else 0.0
     r["non_2xx"] = r.pop("status")  # wrk counts responses with status > 399
     r["socket_errors"] = r["connect"] + r["read"] + r["write"] + r["timeout"]
     r["errors"] = r["socket_errors"] + r["non_2xx"]
     return r, None
 
 
+def wait_idle(max_wait, threshold=0.2, window=0.5):
+    """Waits (up to max_wait s) until other processes use under threshold cores."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        b0 = machine_busy_seconds()
+        s0 = os.times()
+        time.sleep(window)
+        s1 = os.times()
+        mine = s1.user + s1.system - s0.user - s0.system
+        load = (machine_busy_seconds() - b0 - mine) / window
+        if load < threshold or time.monotonic() >= deadline:
+            return load
+
+
 def run_one(sid, wl, args, logdir):
     """Starts server sid for workload wl, loads it, stops it; returns a result dict."""
     res = {"server": sid, "workload": wl.name}
+    if args.wait_idle > 0:
+        res["load_before"] = round(wait_idle(args.wait_idle), 2)
     try:
         argv, stop_sig = server_command(sid, wl, 0)  # availability check only
     except Skip as e:
@@ -371,11 +429,32 @@ def run_one(sid, wl, args, logdir):
         if args.warmup > 0:
             run_wrk(url, wl, args.warmup, args.connections, args.wrk_timeout)
         sampler.peak = 0  # peak under load, not during imports/warm-up spikes only
-        r, err = run_wrk(url, wl, args.duration, args.connections, args.wrk_timeout)
+        pids = tree_pids(proc.pid)
+        cpu0, busy0, wall0 = cpu_seconds(pids), machine_busy_seconds(), time.monotonic()
+        self0 = os.times()
+        r, err = run_wrk(url, wl, max(args.duration, wl.min_duration), args.connections, args.wrk_timeout)
         if err is not None:
             res.update(status="failed", reason=err)
             return res
+        wall = time.monotonic() - wall0
+        self1 = os.times()
+        server_cpu = cpu_seconds(pids) - cpu0
+        # wrk and this driver are waited children / ourselves; the rest is other load.
+        ours_cpu = (self1.children_user + self1.children_system - self0.children_user - self0.children_system
+                    + self1.user + self1.system - self0.user - self0.system)
+        other = machine_busy_seconds() - busy0 - server_cpu - ours_cpu
         res.update(status="ok", **r)
+        res["server_cores"] = round(server_cpu / wall, 2) if wall > 0 else 0.0
+        res["other_load_cores"] = round(max(0.0, other / wall), 2) if wall > 0 else 0.0
+        res["framing"] = hdrs.get("_framing")
+        if r["requests"] == 0 and (r["bytes"] == 0 or not wl.by_bytes):
+            res.update(status="failed", reason="no response completed during the %.0f s run "
+                       "(server used %.2f cores, other processes %.2f)" % (
+                           wall, res["server_cores"], res["other_load_cores"]))
+        if res["framing"] == "close":
+            # A close-delimited body ends at EOF, which wrk counts as a read error.
+            res["errors"] -= res["read"]
+            res["read_errors_are_eof"] = True
         if proc.poll() is not None:
             res.update(status="failed", reason="server exited during the run (status %s)" % proc.returncode)
         elif sid.startswith("ours"):
@@ -397,9 +476,10 @@ def run_one(sid, wl, args, logdir):
                 log_text = f.read().decode("utf-8", "replace")
         except OSError:
             pass
-        gil = GIL_RE.findall(log_text)
-        if gil:
-            res["gil_held_ns_per_request"] = float(gil[-1])
+        stats_lines = [l for l in log_text.splitlines() if GIL_RE.search(l)]
+        if stats_lines:
+            res["gil_held_ns_per_request"] = float(GIL_RE.findall(stats_lines[-1])[-1])
+            res["server_stats"] = {k: float(v) for k, v in STAT_RE.findall(stats_lines[-1])}
         if res.get("status") not in ("ok", "skipped"):
             res["log_tail"] = tail(log_path)
         res["log"] = log_path
@@ -453,10 +533,15 @@ def fmt_ratio(a, b):
 def print_table(wl, results, limit, out=sys.stdout):
     w = out.write
     w("\n== %s: %s\n" % (wl.name, wl.desc))
-    base = results.get("waitress", {})
-    base_rps = base.get("rps") if base.get("status") == "ok" else None
-    hdr = "%-17s %11s %8s %9s %9s %8s %9s  %s\n"
-    w(hdr % ("server", "req/s", "vs wtrs", "p50 ms", "p99 ms", "errors", "peak MB", "notes"))
+    metric = "mib_per_s" if wl.by_bytes else "rps"
+
+    def tput(name):
+        p = results.get(name, {})
+        return p.get(metric) if p.get("status") == "ok" else None
+
+    base_rps = tput("waitress")
+    hdr = "%-17s %9s %8s %8s %9s %9s %7s %8s %5s  %s\n"
+    w(hdr % ("server", "req/s", "MiB/s", "vs wtrs", "p50 ms", "p99 ms", "errors", "peak MB", "cpu", "notes"))
     for sid, r in results.items():
         if r["status"] != "ok":
             reason = r.get("reason", "")
@@ -472,17 +557,21 @@ def print_table(wl, results, limit, out=sys.stdout):
         if wl.name == "sleepy" and sid in THREADS:
             bound = THREADS[sid] / SLEEP_S
             notes.append("bound %d/s (%.0f%%)" % (bound, 100.0 * r["rps"] / bound))
+        if r.get("read_errors_are_eof"):
+            notes.append("close-delimited body (EOF read errors not counted)")
+        if r.get("other_load_cores", 0) >= 0.15:
+            notes.append("BUSY MACHINE: other processes used %.2f cores" % r["other_load_cores"])
         if r.get("errors"):
             notes.append("non-2xx %d, connect %d, read %d, write %d, timeout %d" % (
                 r["non_2xx"], r["connect"], r["read"], r["write"], r["timeout"]))
         if "rounds_rps" in r:
             notes.append("rounds %s" % r["rounds_rps"])
-        w(hdr % (sid, "%.0f" % r["rps"], fmt_ratio(r["rps"], base_rps) if base_rps else "-",
+        w(hdr % (sid, "%.0f" % r["rps"], "%.1f" % r["mib_per_s"], fmt_ratio(r[metric], base_rps) if base_rps else "-",
                  fmt_ms(r["p50_us"]), fmt_ms(r["p99_us"]), r["errors"],
-                 "%.1f" % (r["peak_rss"] / 1048576.0), "; ".join(notes)))
+                 "%.1f" % (r["peak_rss"] / 1048576.0), "%.2f" % r.get("server_cores", 0), "; ".join(notes)))
     if limit is not None:
         if limit.get("status") == "ok":
-            w(hdr % ("limit", "%.0f" % limit["calls_per_s"], "-", "-", "-", "-", "-",
+            w(hdr % ("limit", "%.0f" % limit["calls_per_s"], "-", "-", "-", "-", "-", "-", "-",
                      "in-process calls/s, one thread, no server"))
         else:
             w("%-17s %s: %s\n" % ("limit", limit.get("status"), limit.get("reason", "")))
@@ -494,23 +583,18 @@ def print_table(wl, results, limit, out=sys.stdout):
         if r.get("status") != "ok":
             w("ratios %s: n/a (%s)\n" % (ours, r.get("status")))
             continue
-        rps = r["rps"]
-        parts = []
-
-        def peer(name):
-            p = results.get(name, {})
-            return p.get("rps") if p.get("status") == "ok" else None
-
+        rps = r[metric]
+        parts = ["(%s)" % ("MiB/s" if wl.by_bytes else "req/s")]
         for name in ("waitress", "uwsgi", "granian"):
-            parts.append("%s/%s %s" % (ours, name, fmt_ratio(rps, peer(name))))
-        if limit and limit.get("status") == "ok":
+            parts.append("%s/%s %s" % (ours, name, fmt_ratio(rps, tput(name))))
+        if limit and limit.get("status") == "ok" and not wl.by_bytes:
             parts.append("%s/limit %s" % (ours, fmt_ratio(rps, limit["calls_per_s"])))
         if wl.go:
-            parts.append("%s/%s %s" % (ours, wl.go[0], fmt_ratio(rps, peer(wl.go[0]))))
+            parts.append("%s/%s %s" % (ours, wl.go[0], fmt_ratio(rps, tput(wl.go[0]))))
         if wl.name == "sleepy":
             bound = THREADS[ours] / SLEEP_S
             parts.append("%s/bound(%d threads/10ms=%d/s) %s" % (ours, THREADS[ours], bound, fmt_ratio(rps, bound)))
-        w("ratios: " + ", ".join(parts) + "\n")
+        w("ratios " + " ".join(parts[:1]) + ": " + ", ".join(parts[1:]) + "\n")
     out.flush()
 
 
@@ -557,7 +641,7 @@ def parse_args(argv):
         description="Benchmark waitress-go against Waitress, gunicorn, uWSGI, Granian and Go net/http.",
         epilog="Workloads: %s. Servers: %s ('go' selects both Go baselines, 'ours' both of ours, "
                "'gunicorn' both gunicorns)." % (", ".join(w.name for w in WORKLOADS), ", ".join(ALL_SERVERS)))
-    p.add_argument("--duration", type=float, default=5.0,
+    p.add_argument("--duration", type=float, default=None,
                    help="seconds of measured wrk load per (workload, server); default 5 (whole run ~7 min)")
     p.add_argument("--quick", action="store_true",
                    help="smoke check: 1 s runs, 0.5 s warm-up, 0.5 s limit")
@@ -570,13 +654,16 @@ def parse_args(argv):
     p.add_argument("--connections", type=int, default=32, help="wrk connections; default 32")
     p.add_argument("--wrk-timeout", type=int, default=10, help="wrk per-request timeout in seconds; default 10")
     p.add_argument("--start-timeout", type=float, default=30.0, help="seconds a server may take to listen")
+    p.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
+                   help="before each run wait up to SECONDS for other processes to go idle (shared machines)")
     p.add_argument("--json", default=None, help="results file; default bench/results/bench-<time>.json")
     p.add_argument("--no-limit", action="store_true", help="skip the in-process limit measurement")
     a = p.parse_args(argv)
     if a.quick:
-        a.duration = 1.0 if a.duration == 5.0 else a.duration
+        a.duration = 1.0 if a.duration is None else a.duration
         a.warmup = 0.5 if a.warmup is None else a.warmup
         a.limit_seconds = 0.5 if a.limit_seconds is None else a.limit_seconds
+    a.duration = 5.0 if a.duration is None else a.duration
     a.warmup = 1.0 if a.warmup is None else a.warmup
     a.limit_seconds = 2.0 if a.limit_seconds is None else a.limit_seconds
     return a
@@ -636,8 +723,9 @@ def main(argv):
                     r = run_one(sid, wl, args, logdir)
                     runs[sid].append(r)
                     if r["status"] == "ok":
-                        progress("[%s] %-16s %9.0f req/s  p99 %s ms  errors %d  rss %.1f MB" % (
-                            wl.name, sid, r["rps"], fmt_ms(r["p99_us"]), r["errors"], r["peak_rss"] / 1048576.0))
+                        progress("[%s] %-16s %9.0f req/s  p99 %s ms  errors %d  rss %.1f MB  cpu %.2f  other %.2f" % (
+                            wl.name, sid, r["rps"], fmt_ms(r["p99_us"]), r["errors"], r["peak_rss"] / 1048576.0,
+                            r["server_cores"], r["other_load_cores"]))
                     else:
                         progress("[%s] %-16s %s: %s" % (wl.name, sid, r["status"], r.get("reason", "")))
             results = {s: merge_rounds(runs[s]) for s in servers}
@@ -656,6 +744,11 @@ def main(argv):
     finally:
         kill_all()
         shutil.rmtree(tmp, ignore_errors=True)
+    busy = [(w, s) for w, d in report["workloads"].items() for s, r in d["servers"].items()
+            if r.get("other_load_cores", 0) >= 0.15]
+    if busy:
+        progress("bench: WARNING: %d runs shared the CPUs with other processes (see BUSY MACHINE notes); "
+                 "their numbers are noise. Rerun on a quiet machine, or with --wait-idle 60 --rounds 3." % len(busy))
     report["interrupted"] = interrupted
     with open(json_path, "w") as f:
         json.dump(report, f, indent=1, default=str)
