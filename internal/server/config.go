@@ -17,8 +17,8 @@ type Addr struct {
 // Config holds every setting the server uses. The zero value of a field means "Waitress's
 // default" (listed on each field); the command fills it from options.Options.
 type Config struct {
-	// Addrs lists the addresses Listen binds. Waitress: --listen / --host and --port
-	// (default 0.0.0.0:8080).
+	// Addrs lists the addresses Listen binds (DefaultConfig: Waitress's 0.0.0.0:8080). Empty
+	// binds nothing, for a server that only serves listeners given to AddListener.
 	Addrs []Addr
 	// UnixSocketPerms is the mode a unix socket file is chmod-ed to after binding
 	// (Waitress --unix-socket-perms, default 0600).
@@ -96,6 +96,7 @@ type Logger interface {
 // (Ident, LogSocketErrors, ClearUntrustedProxyHeaders).
 func DefaultConfig() Config {
 	c := Config{
+		Addrs:                      []Addr{{Network: "tcp4", Address: "0.0.0.0:8080"}},
 		Ident:                      DefaultIdent,
 		LogSocketErrors:            true,
 		ClearUntrustedProxyHeaders: true,
@@ -123,9 +124,6 @@ const (
 )
 
 func (c *Config) fill() {
-	if len(c.Addrs) == 0 {
-		c.Addrs = []Addr{{Network: "tcp4", Address: "0.0.0.0:8080"}}
-	}
 	if c.UnixSocketPerms == 0 {
 		c.UnixSocketPerms = DefaultUnixSocketPerms
 	}
