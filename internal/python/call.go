@@ -10,7 +10,6 @@ import "C"
 
 import (
 	"encoding/binary"
-	"errors"
 	"runtime/cgo"
 	"sync"
 	"unsafe"
@@ -62,35 +61,42 @@ func boolInt(b bool) C.int {
 	return 0
 }
 
-// keyIndex returns the index of key's interned str, creating it on first use (GIL held).
-func (a *App) keyIndex(key string) (int32, error) {
+// maxInternedKeys bounds the interned environ keys: clients choose header names, and each new
+// name would otherwise stay in memory for good.
+const maxInternedKeys = 2048
+
+// keyIndex returns the index of key's interned str, creating it on first use, or -1 once the
+// table is full (GIL held).
+func (a *App) keyIndex(key string) int32 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if i, ok := a.keys[key]; ok {
-		return i, nil
+		return i
+	}
+	if len(a.keys) >= maxInternedKeys {
+		return -1
 	}
 	p := unsafe.Pointer(unsafe.StringData(key))
 	i := int32(C.wgo_intern(a.env, (*C.char)(p), C.Py_ssize_t(len(key))))
-	if i < 0 {
-		return 0, errors.New("python: cannot intern environ key " + key)
+	if i >= 0 {
+		a.keys[key] = i
 	}
-	a.keys[key] = i
-	return i, nil
+	return i
 }
 
-// cachedKey returns key's interned index, from the per-call cache when possible (GIL held).
-func (c *Call) cachedKey(key string) (int32, bool) {
+// cachedKey returns key's interned index, from the per-call cache when possible, or -1 when
+// the key is not interned (GIL held).
+func (c *Call) cachedKey(key string) int32 {
 	p := unsafe.StringData(key)
 	e := &c.keyCache[(uintptr(unsafe.Pointer(p))>>3^uintptr(len(key)))%uintptr(len(c.keyCache))]
 	if unsafe.StringData(e.key) == p && len(e.key) == len(key) && p != nil {
-		return e.idx, true
+		return e.idx
 	}
-	idx, err := c.app.keyIndex(key)
-	if err != nil {
-		return 0, false
+	idx := c.app.keyIndex(key)
+	if idx >= 0 {
+		*e = keyCacheEntry{key: key, idx: idx}
 	}
-	*e = keyCacheEntry{key: key, idx: idx}
-	return idx, true
+	return idx
 }
 
 // Sink receives what a Call produces while the app runs. Both methods run on the worker's
@@ -154,11 +160,12 @@ func (c *Call) Run(vars []EnvVar, body []byte, bodyFD int, sink Sink) Outcome {
 	c.strbuf = c.strbuf[:0]
 	c.items = c.items[:0]
 	for _, v := range vars {
-		k, ok := c.cachedKey(v.Key)
-		if !ok {
-			continue
+		k := c.cachedKey(v.Key)
+		koff := int32(len(c.strbuf))
+		if k < 0 {
+			c.strbuf = append(c.strbuf, v.Key...)
 		}
-		c.items = append(c.items, k, int32(len(c.strbuf)), int32(len(v.Value)))
+		c.items = append(c.items, k, koff, int32(len(v.Key)), int32(len(c.strbuf)), int32(len(v.Value)))
 		c.strbuf = append(c.strbuf, v.Value...)
 	}
 	r := c.req
@@ -172,7 +179,7 @@ func (c *Call) Run(vars []EnvVar, body []byte, bodyFD int, sink Sink) Outcome {
 	} else {
 		r.items = nil
 	}
-	r.nitems = C.int32_t(len(c.items) / 3)
+	r.nitems = C.int32_t(len(c.items) / 5)
 	if len(body) > 0 {
 		r.body = (*C.char)(unsafe.Pointer(&body[0]))
 	} else {

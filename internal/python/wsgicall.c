@@ -383,10 +383,23 @@ static int build_environ(wgo_req *req) {
 	req->environ = environ;
 	int32_t i;
 	for (i = 0; i < req->nitems; i++) {
-		const int32_t *it = req->items + 3 * i;
-		PyObject *v = wgo.PyUnicode_DecodeLatin1(req->strbuf + it[1], it[2], NULL);
-		if (!v) return -1;
-		int rc = wgo.PyDict_SetItem(environ, env->keys[it[0]], v);
+		// key index (or -1: key bytes inline), key offset, key length, value offset, length
+		const int32_t *it = req->items + 5 * i;
+		PyObject *k;
+		if (it[0] >= 0) {
+			k = env->keys[it[0]];
+			INCREF(k);
+		} else {
+			k = wgo.PyUnicode_DecodeLatin1(req->strbuf + it[1], it[2], NULL);
+			if (!k) return -1;
+		}
+		PyObject *v = wgo.PyUnicode_DecodeLatin1(req->strbuf + it[3], it[4], NULL);
+		if (!v) {
+			DECREF(k);
+			return -1;
+		}
+		int rc = wgo.PyDict_SetItem(environ, k, v);
+		DECREF(k);
 		DECREF(v);
 		if (rc < 0) return -1;
 	}

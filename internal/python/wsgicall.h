@@ -42,7 +42,7 @@ typedef struct wgo_req {
 	wgo_env *env;
 	// Inputs, set by Go before wgo_run.
 	const char *strbuf;
-	const int32_t *items; // triples: key index, value offset, value length
+	const int32_t *items; // per variable: key index or -1, key off, key len, value off, value len
 	int32_t nitems;
 	const char *body;
 	Py_ssize_t bodylen;

@@ -338,3 +338,24 @@ func BenchmarkPoolHello(b *testing.B) {
 	b.ReportMetric(float64(st.GILNanosOutsideApp)/float64(st.Requests), "gil-ns/req")
 	b.ReportMetric(float64(st.AppNanos)/float64(st.Requests), "app-ns/req")
 }
+
+// TestManyDistinctHeaderKeys: clients choose header names; past the interning limit keys are
+// still delivered, just not kept.
+func TestManyDistinctHeaderKeys(t *testing.T) {
+	p := loadTestApp(t, "environ_dump")
+	var last *recorder
+	for i := 0; i < 2200; i += 100 {
+		env := append([]EnvVar{}, baseEnv...)
+		for j := i; j < i+100; j++ {
+			env = append(env, EnvVar{Key: fmt.Sprintf("HTTP_X_K%d", j), Value: []byte(fmt.Sprint(j))})
+		}
+		last = run(t, p, env, "")
+	}
+	var env map[string]any
+	if err := json.Unmarshal(last.body.Bytes(), &env); err != nil {
+		t.Fatal(err)
+	}
+	if env["HTTP_X_K2199"] != "2199" || env["HTTP_X_K2100"] != "2100" {
+		t.Fatalf("keys past the interning limit missing: %v %v", env["HTTP_X_K2199"], env["HTTP_X_K2100"])
+	}
+}
