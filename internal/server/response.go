@@ -254,7 +254,6 @@ func (w *response) Done(aerr *wsgi.AppError) {
 	s := c.srv
 	var logs []logRec
 	w.mu.Lock()
-	path := string(c.pathBuf)
 	if aerr == nil && !w.started && !w.gone {
 		// task.finish -> write(b"") without start_response.
 		aerr = &wsgi.AppError{Message: "RuntimeError: start_response was not called before body written",
@@ -262,10 +261,10 @@ func (w *response) Done(aerr *wsgi.AppError) {
 	}
 	switch {
 	case w.sawGone || (w.gone && aerr != nil):
-		logs = append(logs, logRec{levelInfo, "Client disconnected while serving " + path})
+		logs = append(logs, logRec{levelInfo, "Client disconnected while serving " + string(c.pathBuf)})
 		w.closeAfter = true
 	case aerr != nil:
-		msg := "Exception while serving " + path
+		msg := "Exception while serving " + string(c.pathBuf)
 		if tb := strings.TrimRight(aerr.Traceback, "\n"); tb != "" {
 			msg += "\n" + tb
 		} else if aerr.Message != "" {
