@@ -17,6 +17,8 @@ import (
 //
 //   - A '%' not followed by two hex digits in the path: Waitress accepts it and keeps it
 //     literally in PATH_INFO (RFC 9112 says SHOULD 400, not MUST); net/http refuses.
+//   - A "#fragment" in the target: Waitress drops it; net/http's ParseRequestURI does not know
+//     fragments and, in absolute-form, takes '#' as part of the host name.
 //   - Transfer-Encoding split over several lines or with empty list elements, e.g.
 //     "chunked," or ", chunked": RFC 9110 §5.6.1 says to ignore empty elements, and Waitress
 //     joins field lines, so it is still exactly one chunked; net/http wants a single "chunked".
@@ -123,6 +125,9 @@ func acceptedOnPurpose(r *Request, herr error) bool {
 	pathPart := r.Target
 	if q := bytes.IndexByte(pathPart, '?'); q >= 0 {
 		pathPart = pathPart[:q]
+	}
+	if bytes.IndexByte(r.Target, '#') >= 0 {
+		return true
 	}
 	if _, err := DecodePath(pathPart, nil); err != nil {
 		return true

@@ -91,6 +91,9 @@ var acceptTests = []struct {
 	// Transfer-Encoding is taken out of Headers; empty list elements are ignored (RFC 9110 §5.6.1).
 	{"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ,CHUNKED,\r\nX: 1\r\n\r\n",
 		wantReq{method: "POST", target: "/", path: "/", minor: 1, headers: []string{"Host: a", "X: 1"}, cl: -1, chunked: true, keepAlive: true}},
+	// Waitress strips OWS before splitting, so a trailing ", " is an empty element.
+	{"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, \r\n\r\n",
+		wantReq{method: "POST", target: "/", path: "/", minor: 1, cl: -1, chunked: true, keepAlive: true}},
 	{"PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 3\r\n\r\n",
 		wantReq{method: "PUT", target: "/", path: "/", minor: 1, cl: 3, keepAlive: true, expect: true}},
 	// Expect is an HTTP/1.1 feature only.
