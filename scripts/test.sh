@@ -59,9 +59,12 @@ export E2E_VENV_PYENV=$VENV_DIR/pyenv
 export E2E_VENV_DEBIAN=$VENV_DIR/debian
 
 # --- Go --------------------------------------------------------------------------------------
+# A vet failure still lets the tests run (their report is worth having); both decide the exit.
+status=0
 log "go vet ./..."
-go vet ./...
+go vet ./... || { status=1; log "go vet failed"; }
 
 log "go test ./..."
 # shellcheck disable=SC2086
-go test -timeout 20m ${GO_TEST_FLAGS:-} ./...
+go test -timeout 20m ${GO_TEST_FLAGS:-} ./... || status=1
+exit $status
