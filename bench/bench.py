@@ -42,6 +42,7 @@ RESULTS = os.path.join(BENCH, "results")
 FILE_SIZE = 100 * 1024 * 1024
 ECHO_SIZE = 64 * 1024
 SLEEP_S = 0.010
+BUSY_CORES = 0.2  # other processes using this much CPU during a run make it noise
 GIL_RE = re.compile(r"gil_held_ns_per_request\s*[=:]\s*([0-9]+(?:\.[0-9]+)?)")
 STAT_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=([0-9]+(?:\.[0-9]+)?)\b")
 
@@ -559,7 +560,7 @@ def print_table(wl, results, limit, out=sys.stdout):
             notes.append("bound %d/s (%.0f%%)" % (bound, 100.0 * r["rps"] / bound))
         if r.get("read_errors_are_eof"):
             notes.append("close-delimited body (EOF read errors not counted)")
-        if r.get("other_load_cores", 0) >= 0.15:
+        if r.get("other_load_cores", 0) >= BUSY_CORES:
             notes.append("BUSY MACHINE: other processes used %.2f cores" % r["other_load_cores"])
         if r.get("errors"):
             notes.append("non-2xx %d, connect %d, read %d, write %d, timeout %d" % (
@@ -644,7 +645,7 @@ def parse_args(argv):
     p.add_argument("--duration", type=float, default=None,
                    help="seconds of measured wrk load per (workload, server); default 5 (whole run ~7 min)")
     p.add_argument("--quick", action="store_true",
-                   help="smoke check: 1 s runs, 0.5 s warm-up, 0.5 s limit")
+                   help="smoke check: 1 s runs (3 s for file_wrapper), 1 s warm-up, 0.5 s limit")
     p.add_argument("--warmup", type=float, default=None, help="warm-up seconds before each run; default 1")
     p.add_argument("--limit-seconds", type=float, default=None, help="seconds of the in-process loop; default 2")
     p.add_argument("--only", default="", help="comma-separated workloads to run")
@@ -661,7 +662,7 @@ def parse_args(argv):
     a = p.parse_args(argv)
     if a.quick:
         a.duration = 1.0 if a.duration is None else a.duration
-        a.warmup = 0.5 if a.warmup is None else a.warmup
+        a.warmup = 1.0 if a.warmup is None else a.warmup
         a.limit_seconds = 0.5 if a.limit_seconds is None else a.limit_seconds
     a.duration = 5.0 if a.duration is None else a.duration
     a.warmup = 1.0 if a.warmup is None else a.warmup
@@ -745,7 +746,7 @@ def main(argv):
         kill_all()
         shutil.rmtree(tmp, ignore_errors=True)
     busy = [(w, s) for w, d in report["workloads"].items() for s, r in d["servers"].items()
-            if r.get("other_load_cores", 0) >= 0.15]
+            if r.get("other_load_cores", 0) >= BUSY_CORES]
     if busy:
         progress("bench: WARNING: %d runs shared the CPUs with other processes (see BUSY MACHINE notes); "
                  "their numbers are noise. Rerun on a quiet machine, or with --wait-idle 60 --rounds 3." % len(busy))
