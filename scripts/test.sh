@@ -52,7 +52,7 @@ make_venv() { # name python
 	"$dir/bin/python" -m pip install -q --disable-pip-version-check --no-input flask requests "waitress==$WAITRESS_VERSION" </dev/null
 	echo "$stamp" >"$dir/.stamp"
 }
-PYENV_PY=$(command -v python3)
+PYENV_PY=$(command -v python3) || { log "python3 not on PATH (expected pyenv's 3.11)"; exit 1; }
 make_venv pyenv "$PYENV_PY"
 make_venv debian /usr/bin/python3
 export E2E_VENV_PYENV=$VENV_DIR/pyenv
