@@ -252,6 +252,12 @@ func parseRequestLine(line []byte, r *Request) *Error {
 // splitTarget fills Path, Query, Scheme and Authority from r.Target (RFC 9112 §3.2).
 func splitTarget(r *Request) *Error {
 	t := r.Target
+	for _, c := range t {
+		// A URI is ASCII (RFC 3986); Waitress's urlsplit refuses other bytes as "Bad URI" too.
+		if c >= 0x80 {
+			return badRequest(msgBadURI, r.Minor)
+		}
+	}
 	switch {
 	case t[0] == '/':
 	case len(t) == 1 && t[0] == '*':

@@ -159,6 +159,8 @@ var rejectTests = []struct {
 	{"GET / HTTP/0.9\r\nHost: a\r\n\r\n", 505, "HTTP version is not supported"},
 	// Request-target forms.
 	{"GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400, msgAsteriskNotOpts},
+	{"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n", 400, msgBadURI},
+	{"GET //x/\xff HTTP/1.1\r\nHost: a\r\n\r\n", 400, msgBadURI},
 	{"GET foo HTTP/1.1\r\nHost: a\r\n\r\n", 400, msgBadURI},
 	{"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 400, msgBadURI},
 	{"GET ftp://a/b HTTP/1.1\r\nHost: a\r\n\r\n", 400, msgBadURI},
