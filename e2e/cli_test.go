@@ -20,7 +20,7 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	defer cancel()
 	cmd = exec.CommandContext(ctx, cmd.Path, cmd.Args[1:]...)
 	base := serverConfig{}.command(t)
-	cmd.Dir, cmd.Env = base.Dir, base.Env
+	cmd.Dir, cmd.Env, cmd.SysProcAttr = base.Dir, base.Env, base.SysProcAttr
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -144,6 +144,8 @@ func (cfg serverConfig) command(t testing.TB) *exec.Cmd {
 		cmd = exec.Command(oursBin, args...)
 	}
 	cmd.Dir = appsDir
+	// If the test binary dies (e.g. -timeout), the server must not outlive it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	env := []string{}
 	for _, kv := range os.Environ() {
 		// The venv is chosen here, not inherited from whoever runs the tests.
