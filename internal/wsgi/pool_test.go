@@ -270,22 +270,28 @@ func TestLoadErrors(t *testing.T) {
 
 func TestConcurrentSleepers(t *testing.T) {
 	p := loadTestApp(t, "sleepy")
-	start := time.Now()
-	var wg sync.WaitGroup
-	for i := 0; i < 4; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rec := run(t, p, baseEnv, "")
-			if rec.body.String() != "slept" {
-				t.Errorf("body %q", rec.body.String())
-			}
-		}()
+	// Run one after another, 4 requests sleeping 0.2 s take 0.8 s; on 4 threads they overlap.
+	// A loaded machine can delay a wake-up, so the bound gets three tries.
+	var d time.Duration
+	for try := 0; try < 3; try++ {
+		start := time.Now()
+		var wg sync.WaitGroup
+		for i := 0; i < 4; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rec := run(t, p, baseEnv, "")
+				if rec.body.String() != "slept" {
+					t.Errorf("body %q", rec.body.String())
+				}
+			}()
+		}
+		wg.Wait()
+		if d = time.Since(start); d < 600*time.Millisecond {
+			return
+		}
 	}
-	wg.Wait()
-	if d := time.Since(start); d > 700*time.Millisecond {
-		t.Fatalf("4 requests sleeping 0.2s on 4 threads took %v; they must overlap", d)
-	}
+	t.Fatalf("4 requests sleeping 0.2s on 4 threads took %v; they must overlap", d)
 }
 
 // TestNoLeak runs many requests and checks the interpreter's allocated blocks stay flat.
