@@ -459,7 +459,8 @@ def run_one(sid, wl, args, logdir):
         if proc.poll() is not None:
             res.update(status="failed", reason="server exited during the run (status %s)" % proc.returncode)
         elif sid.startswith("ours"):
-            # Ask for the stats line; harmless if the server has no handler (it just exits).
+            # Ask for the stats line (it may also print one at exit). A Go program
+            # that does not handle SIGUSR1 ignores it, so this is always safe.
             try:
                 os.kill(proc.pid, signal.SIGUSR1)
                 time.sleep(0.3)
