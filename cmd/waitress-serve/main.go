@@ -120,7 +120,7 @@ func serve(name string, opts *options.Options) (status int) {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	usr1 := make(chan os.Signal, 1)
-	signal.Notify(usr1, syscall.SIGUSR1)
+	notifyStats(usr1)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 	go func() {

@@ -43,6 +43,10 @@ class FileWrapper:
 
 def file_info(wrapper):
     """(fd, offset, size) of a regular file that the OS can send, or None to iterate instead."""
+    if os.name == "nt":
+        # Python's descriptors belong to its own C runtime, which the server cannot use: the
+        # wrapper is iterated, block_size bytes at a time.
+        return None
     f = wrapper.filelike
     try:
         fileno = f.fileno()
@@ -58,6 +62,17 @@ def file_info(wrapper):
 
 def open_input(fd):
     """wsgi.input for a body spooled to a temporary file."""
+    if os.name == "nt":
+        # The server passes a Win32 handle; a descriptor must come from Python's C runtime.
+        import msvcrt
+
+        try:
+            fd = msvcrt.open_osfhandle(fd, os.O_RDONLY)
+        except OSError:
+            import _winapi
+
+            _winapi.CloseHandle(fd)
+            raise
     return os.fdopen(fd, "rb")
 
 

@@ -1,23 +1,81 @@
 // Loading libpython at run time: dlopen with RTLD_GLOBAL (so C extension modules, which are
 // not linked against libpython, resolve its symbols) and dlsym of every entry point we use.
-#include <dlfcn.h>
+// On Windows: LoadLibrary of python3X.dll (extension modules link against it by name, so it
+// needs no global flag) and GetProcAddress.
 #include <stdio.h>
 #include <string.h>
 #include "capi.h"
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#else
+#include <dlfcn.h>
+#include <unistd.h>
+#endif
 
 wgo_api_t wgo;
 
 static char wgo_load_err[512];
 
-const char *wgo_load(const char *path) {
-	void *h = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
-	if (!h) {
-		snprintf(wgo_load_err, sizeof wgo_load_err, "%s", dlerror());
-		return wgo_load_err;
+// lib is the loaded libpython, kept for wgo_sym.
+static void *lib;
+
+#ifdef _WIN32
+// lib_open loads the DLL at path, a UTF-8 string. With a full path, the DLL's own directory is
+// searched for its dependencies (vcruntime140.dll sits next to python3X.dll), as
+// LOAD_WITH_ALTERED_SEARCH_PATH does; a bare name uses the standard search order.
+static void *lib_open(const char *path) {
+	if (!path) {
+		snprintf(wgo_load_err, sizeof wgo_load_err, "attaching to a running interpreter is not supported on Windows");
+		return NULL;
 	}
+	wchar_t wpath[4096];
+	if (!MultiByteToWideChar(CP_UTF8, 0, path, -1, wpath, sizeof wpath / sizeof wpath[0])) {
+		snprintf(wgo_load_err, sizeof wgo_load_err, "%s: path too long or not UTF-8", path);
+		return NULL;
+	}
+	DWORD flags = (strchr(path, '\\') || strchr(path, '/')) ? LOAD_WITH_ALTERED_SEARCH_PATH : 0;
+	HMODULE h = LoadLibraryExW(wpath, NULL, flags);
+	if (!h) {
+		DWORD code = GetLastError();
+		char msg[256] = "";
+		FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL, code, 0, msg,
+		               sizeof msg, NULL);
+		msg[strcspn(msg, "\r\n")] = 0;
+		snprintf(wgo_load_err, sizeof wgo_load_err, "%s: %s (error %lu)", path, msg, (unsigned long)code);
+	}
+	return (void *)h;
+}
+
+static void *lib_sym(void *h, const char *name) { return (void *)GetProcAddress((HMODULE)h, name); }
+#else
+// lib_open dlopens path; NULL means the running process (attached mode).
+static void *lib_open(const char *path) {
+	void *h = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+	if (!h) snprintf(wgo_load_err, sizeof wgo_load_err, "%s", dlerror());
+	return h;
+}
+
+static void *lib_sym(void *h, const char *name) { return dlsym(h, name); }
+#endif
+
+void *wgo_sym(const char *name) { return lib ? lib_sym(lib, name) : NULL; }
+
+void wgo_close_body(int fd) {
+#ifdef _WIN32
+	CloseHandle((HANDLE)(intptr_t)fd);
+#else
+	close(fd);
+#endif
+}
+
+const char *wgo_load(const char *path) {
+	void *h = lib_open(path);
+	if (!h) return wgo_load_err;
+	lib = h;
 #define SYM(name, optional)                                                           \
 	do {                                                                          \
-		*(void **)(&wgo.name) = dlsym(h, #name);                               \
+		*(void **)(&wgo.name) = lib_sym(h, #name);                             \
 		if (!wgo.name && !(optional)) {                                       \
 			snprintf(wgo_load_err, sizeof wgo_load_err, "%s: missing symbol %s", path, #name); \
 			return wgo_load_err;                                          \
@@ -101,7 +159,7 @@ const char *wgo_load(const char *path) {
 	SYM(PySys_SetObject, 0);
 #define DATA(field, name)                                                             \
 	do {                                                                          \
-		*(void **)(&wgo.field) = dlsym(h, name);                               \
+		*(void **)(&wgo.field) = lib_sym(h, name);                             \
 		if (!wgo.field) {                                                     \
 			snprintf(wgo_load_err, sizeof wgo_load_err, "%s: missing symbol %s", path, name); \
 			return wgo_load_err;                                          \

@@ -9,6 +9,24 @@
 #include <sys/types.h>
 #include <wchar.h>
 
+#ifdef _WIN32
+#include <stdlib.h>
+#include <string.h>
+// MinGW's stdlib.h defines environ as a macro, which would rename our struct fields.
+#undef environ
+// MinGW's C runtime has no strndup.
+static inline char *wgo_strndup(const char *s, size_t n) {
+	size_t len = strnlen(s, n);
+	char *p = malloc(len + 1);
+	if (p) {
+		memcpy(p, s, len);
+		p[len] = 0;
+	}
+	return p;
+}
+#define strndup wgo_strndup
+#endif
+
 typedef ssize_t Py_ssize_t;
 typedef struct _typeobject PyTypeObject;
 // PyObject's head is part of the stable ABI: a refcount followed by the type pointer.
@@ -154,8 +172,17 @@ typedef struct {
 
 extern wgo_api_t wgo;
 
-// wgo_load dlopens libpython at path with RTLD_GLOBAL and resolves the table. It returns NULL on
-// success or a static/allocated error message (caller must not free).
+// wgo_load dlopens libpython at path with RTLD_GLOBAL (on Windows: LoadLibrary) and resolves
+// the table; a NULL path means the running process's own symbols (not on Windows). It returns
+// NULL on success or a static/allocated error message (caller must not free).
 const char *wgo_load(const char *path);
+
+// wgo_sym looks name up in the libpython wgo_load loaded (NULL when it is not there).
+void *wgo_sym(const char *name);
+
+// wgo_close_body closes a spooled request body that was not handed to Python. On Windows it is
+// a Win32 HANDLE, not a descriptor: Python's C runtime is not ours, so Python makes a
+// descriptor of its own from the handle (open_input in bootstrap.py).
+void wgo_close_body(int fd);
 
 #endif

@@ -61,7 +61,7 @@ func Find(explicit string) (*Interpreter, error) {
 	default:
 		in.Command, in.How = "python3", "python3 on PATH"
 		if runtime.GOOS == "windows" {
-			in.Command = "python"
+			in.Command, in.How = "python", "python on PATH" // the installers make no python3.exe
 		}
 	}
 	// A plain run (no -I): sys.path must be what the user's python sees, PYTHONPATH included.

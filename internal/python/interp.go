@@ -5,6 +5,8 @@ package python
 
 /*
 #cgo linux LDFLAGS: -ldl
+// MinGW has clock_gettime in winpthread; static, so the .exe needs no DLL beyond the system's.
+#cgo windows LDFLAGS: -l:libwinpthread.a
 #include <stdlib.h>
 #include "capi.h"
 #include "glue.h"
@@ -15,11 +17,9 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"unsafe"
 )
 
@@ -53,7 +53,7 @@ func Start(in *Interpreter, cwd string) error {
 	if started.on {
 		return errors.New("python: interpreter already started")
 	}
-	if runtime.GOOS == "linux" && syscall.Gettid() != os.Getpid() {
+	if !onMainThread() {
 		return errors.New("python: Start must run on the main thread (call it from main)")
 	}
 	var tried []string

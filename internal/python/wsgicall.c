@@ -564,6 +564,9 @@ static int fail(wgo_req *req) {
 	return abort ? WGO_ABORT : WGO_ERROR;
 }
 
+// try_file takes over the descriptor file_info duplicated. On Windows file_info always says
+// None (Python's descriptors belong to its C runtime, which Go cannot use), so the fd paths
+// below run on POSIX only.
 static int try_file(wgo_req *req) {
 	wgo_sr *sr = (wgo_sr *)req->sr;
 	PyObject *info = wgo.PyObject_CallFunctionObjArgs(req->env->file_info, req->result, NULL);
@@ -648,7 +651,7 @@ int wgo_run(wgo_req *req) {
 
 	if (build_environ(req) < 0) {
 		if (req->body_fd >= 0) {
-			close(req->body_fd);
+			wgo_close_body(req->body_fd);
 			req->body_fd = -1;
 		}
 		return fail(req);

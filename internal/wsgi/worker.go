@@ -2,7 +2,6 @@ package wsgi
 
 import (
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/waitress-go/waitress-go/internal/python"
@@ -26,10 +25,7 @@ func (w *worker) serve(r *Request) (appNanos, waitNanos int64) {
 	w.r, w.started, w.waited = r, false, 0
 	bodyFD := -1
 	if r.BodyFile != nil {
-		// Python gets its own descriptor so the server can close its file independently.
-		if fd, err := syscall.Dup(int(r.BodyFile.Fd())); err == nil {
-			bodyFD = fd
-		}
+		bodyFD = bodyHandle(r.BodyFile)
 	}
 	out := w.call.Run(r.Environ, r.Body, bodyFD, w)
 	var err *AppError
