@@ -63,6 +63,11 @@ func (c *conn) sendContinue() {
 		return
 	}
 	c.req.Expect100 = false
+	// With read-ahead, earlier responses may still be going out: the interim response must
+	// wait for them to keep the output in order (channel.service sends it afterwards).
+	if c.la != nil && !c.la.waitIdle() {
+		return
+	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.ChannelTimeout))
 	if _, err := c.nc.Write(continueLine); err != nil {
 		c.writeError(err)
@@ -72,7 +77,7 @@ func (c *conn) sendContinue() {
 // extendReadDeadline gives a body ChannelTimeout of inactivity, not of total time, like
 // Waitress's last_activity: a large upload on a slow link may take longer.
 func (c *conn) extendReadDeadline() {
-	c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.ChannelTimeout))
+	c.armRead(time.Now().Add(c.srv.cfg.ChannelTimeout))
 }
 
 // progressReader reads the connection, pushing the read deadline out while data arrives.

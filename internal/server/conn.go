@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -48,6 +49,11 @@ type conn struct {
 	wreq         wsgi.Request
 	resp         response
 
+	// la is the read-ahead state with ChannelRequestLookahead > 0, else nil.
+	la *lookahead
+	// peerClosed: the read-ahead reader saw the client close or reset the connection.
+	peerClosed atomic.Bool
+
 	mu   sync.Mutex
 	idle bool // waiting for the first byte of a request; Shutdown may close it
 }
@@ -81,6 +87,10 @@ func (c *conn) wakeIdle() {
 func (c *conn) serve() {
 	defer c.srv.removeConn(c)
 	defer c.cleanupBody()
+	if c.srv.cfg.ChannelRequestLookahead > 0 {
+		c.serveLookahead()
+		return
+	}
 	for {
 		n, ok := c.readHead()
 		if !ok {
@@ -101,6 +111,18 @@ func (c *conn) serve() {
 // readHead reads until rbuf holds a whole request head and returns its length. It answers
 // and returns false for a bad request, an idle timeout, EOF or shutdown.
 func (c *conn) readHead() (int, bool) {
+	n, perr, _ := c.nextHead()
+	if perr != nil {
+		c.sendParseError(perr)
+		return 0, false
+	}
+	return n, n > 0
+}
+
+// nextHead reads until rbuf holds a whole request head and returns its length. perr is the
+// parser's refusal, to be answered with an error page; rerr is the read error (already logged
+// when Waitress would) after which the connection is done.
+func (c *conn) nextHead() (n int, perr, rerr error) {
 	s := c.srv
 	// The previous request is done with: move pipelined input to the front.
 	if c.r0 > 0 {
@@ -111,24 +133,30 @@ func (c *conn) readHead() (int, bool) {
 		c.rbuf = make([]byte, s.cfg.RecvBytes)
 	}
 	if c.r1 == 0 {
+		// The deadline is set under mu so that Shutdown's wakeIdle cannot slip in between
+		// the check and the deadline and be overridden.
 		c.mu.Lock()
 		if s.inShut.Load() {
 			c.mu.Unlock()
-			return 0, false
+			return 0, nil, net.ErrClosed
 		}
 		c.idle = true
+		ok := c.armRead(time.Now().Add(s.cfg.ChannelTimeout))
 		c.mu.Unlock()
+		if !ok {
+			return 0, nil, net.ErrClosed
+		}
+	} else if !c.armRead(time.Now().Add(s.cfg.ChannelTimeout)) {
+		return 0, nil, net.ErrClosed
 	}
-	c.nc.SetReadDeadline(time.Now().Add(s.cfg.ChannelTimeout))
 	for {
 		if c.r1 > 0 {
 			n, err := http1.ParseHead(c.rbuf[:c.r1], s.limits, &c.req)
 			if err != nil {
-				c.sendParseError(err)
-				return 0, false
+				return 0, err, nil
 			}
 			if n > 0 {
-				return n, true
+				return n, nil, nil
 			}
 		}
 		if c.r1 == len(c.rbuf) {
@@ -145,19 +173,39 @@ func (c *conn) readHead() (int, bool) {
 				c.idle = false
 				c.mu.Unlock()
 				// The head must arrive within ChannelTimeout of its first byte.
-				c.nc.SetReadDeadline(time.Now().Add(s.cfg.ChannelTimeout))
+				c.armRead(time.Now().Add(s.cfg.ChannelTimeout))
 			}
 			c.r1 += n
 			continue
 		}
 		if err != nil {
+			if c.r1 == 0 && c.la != nil && isTimeout(err) && c.la.keepWaiting(c) {
+				// Lookahead: an earlier request is still running, so the connection is
+				// not idle yet.
+				continue
+			}
 			c.mu.Lock()
 			c.idle = false
 			c.mu.Unlock()
 			c.readError(err)
-			return 0, false
+			return 0, nil, err
 		}
 	}
+}
+
+// armRead sets the read deadline unless the lookahead reader has been told to stop (whose
+// own deadline must not be overridden).
+func (c *conn) armRead(t time.Time) bool {
+	if c.la == nil {
+		c.nc.SetReadDeadline(t)
+		return true
+	}
+	return c.la.armRead(c, t)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // readError logs a failed read when Waitress would (only unexpected socket errors).
@@ -247,34 +295,52 @@ func (c *conn) lingerClose() {
 // handle reads the body of the request whose head is rbuf[:n], runs it and writes the
 // response. It reports whether the connection may carry another request.
 func (c *conn) handle(n int) bool {
-	s := c.srv
-	r := &c.req
 	c.r0 = n
-	minor := r.Minor
-
-	// Content-Length at or above max_request_body_size: refused before reading (parser.received).
-	if r.ContentLength >= s.cfg.MaxRequestBodySize {
-		c.writeErrorPage(&http1.Error{Status: 413, Reason: "Request Entity Too Large",
-			Detail: "exceeds max_body of " + strconv.FormatInt(s.cfg.MaxRequestBodySize, 10),
-			Major:  1, Minor: minor}, r.ConnectionOption())
+	body, bodyLen, page, err := c.readRequest()
+	if page != nil {
+		c.writeErrorPage(page, c.req.ConnectionOption())
 		return false
 	}
+	if err != nil {
+		c.readError(err)
+		return false
+	}
+	keep := c.run(&c.req, body, c.bodyFile, bodyLen)
+	c.finishRequest()
+	return keep
+}
 
-	body, bodyLen, err := c.readBody()
+// readRequest reads the body of c.req, whose head ends at c.r0. page is the error page to
+// answer with when the request is refused; err is a read error.
+func (c *conn) readRequest() (body []byte, bodyLen int64, page *http1.Error, err error) {
+	s := c.srv
+	r := &c.req
+	minor := r.Minor
+	// Content-Length at or above max_request_body_size: refused before reading (parser.received).
+	if r.ContentLength >= s.cfg.MaxRequestBodySize {
+		return nil, 0, &http1.Error{Status: 413, Reason: "Request Entity Too Large",
+			Detail: "exceeds max_body of " + strconv.FormatInt(s.cfg.MaxRequestBodySize, 10),
+			Major:  1, Minor: minor}, nil
+	}
+	body, bodyLen, err = c.readBody()
 	if err != nil {
 		var he *http1.Error
 		if errors.As(err, &he) {
 			if he.Major == 0 {
 				he.Major, he.Minor = 1, minor
 			}
-			c.writeErrorPage(he, r.ConnectionOption())
-			return false
+			return nil, 0, he, nil
 		}
-		c.readError(err)
-		return false
+		return nil, 0, nil, err
 	}
+	return body, bodyLen, nil, nil
+}
 
-	c.wreq.Body, c.wreq.BodyFile = body, c.bodyFile
+// run hands a fully read request to the application and writes its response. It reports
+// whether the connection may carry another request.
+func (c *conn) run(r *http1.Request, body []byte, bodyFile *os.File, bodyLen int64) bool {
+	s := c.srv
+	c.wreq.Body, c.wreq.BodyFile = body, bodyFile
 	badProxy := c.buildEnviron(r, bodyLen)
 	c.wreq.Environ = c.env
 
@@ -300,9 +366,7 @@ func (c *conn) handle(n int) bool {
 		c.resp.holdsSlot = true
 		s.disp.Submit(&c.wreq)
 	}
-	keep := c.resp.writeLoop()
-	c.finishRequest()
-	return keep
+	return c.resp.writeLoop()
 }
 
 // finishRequest releases what the request held once the application is done with it.
@@ -311,7 +375,11 @@ func (c *conn) finishRequest() {
 	if cap(c.bodyBuf) > maxKeptBody {
 		c.bodyBuf = nil
 	}
-	// Drop references into the request so they don't pin big buffers.
+	c.dropRequest()
+}
+
+// dropRequest drops references into the finished request so they don't pin big buffers.
+func (c *conn) dropRequest() {
 	clear(c.env)
 	c.env = c.env[:0]
 	c.wreq.Environ, c.wreq.Body, c.wreq.BodyFile = nil, nil, nil

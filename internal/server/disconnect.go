@@ -5,10 +5,14 @@ import (
 )
 
 // disconnected backs environ["waitress.client_disconnected"]: it reports whether the client
-// has closed or reset the connection, by peeking at the socket without blocking (Waitress
-// only notices with channel_request_lookahead > 0; a peek works in every mode). Unread
-// pipelined input hides a close behind it.
+// has closed or reset the connection. With ChannelRequestLookahead > 0 the read-ahead reader
+// notices the close once it has read the requests before it, as in Waitress. Otherwise a
+// non-blocking peek at the socket answers (Waitress only notices with lookahead > 0; the peek
+// is a superset), and unread pipelined input hides a close behind it.
 func (c *conn) disconnected() bool {
+	if c.peerClosed.Load() {
+		return true
+	}
 	c.resp.mu.Lock()
 	gone := c.resp.gone
 	c.resp.mu.Unlock()
@@ -26,9 +30,11 @@ func (c *conn) disconnected() bool {
 	var buf [1]byte
 	var n int
 	var rerr error
-	if err := rc.Read(func(fd uintptr) bool {
+	// Control, not Read: RawRead would wait for the read lock (held by a reader blocked in
+	// Read with read-ahead) and fail once the connection's read deadline has passed, which a
+	// request running longer than ChannelTimeout makes it do.
+	if err := rc.Control(func(fd uintptr) {
 		n, _, rerr = syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		return true
 	}); err != nil {
 		return true
 	}

@@ -100,7 +100,8 @@ func (w *response) reset(r *http1.Request) {
 	w.hasBody, w.statusBody, w.chunked, w.closeAfter = false, false, false, false
 	w.cl, w.written = -1, 0
 	w.loggedExcess, w.loggedNoBody = false, false
-	w.gone, w.sawGone = false, false
+	// A client seen closing by the read-ahead reader stays gone for requests read before.
+	w.gone, w.sawGone = w.c.peerClosed.Load(), false
 	w.hold = false
 	w.mu.Unlock()
 }
