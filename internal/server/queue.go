@@ -110,11 +110,10 @@ func (w *response) queueFile(f *os.File, off, n int64) {
 // be written, and the caller keeps p in memory instead.
 func (w *response) spoolWrite(p []byte) bool {
 	if w.spool == nil {
-		f, err := os.CreateTemp("", "waitress-out-*")
+		f, err := createSpool("waitress-out-*")
 		if err != nil {
 			return false
 		}
-		os.Remove(f.Name())
 		w.spool = f
 	}
 	if _, err := w.spool.WriteAt(p, w.spoolW); err != nil {
