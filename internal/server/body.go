@@ -94,14 +94,13 @@ func (p progressReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// spoolFile creates the temporary file for a large body and unlinks it at once, so it
-// disappears when closed even if the process dies.
+// spoolFile creates the temporary file for a large body; it disappears when closed, even if
+// the process dies (createSpool).
 func (c *conn) spoolFile() (*os.File, error) {
-	f, err := os.CreateTemp("", "waitress-body-*")
+	f, err := createSpool("waitress-body-*")
 	if err != nil {
 		return nil, fmt.Errorf("spool request body: %w", err)
 	}
-	os.Remove(f.Name())
 	c.bodyFile = f
 	return f, nil
 }

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/waitress-go/waitress-go/internal/http1"
@@ -225,8 +224,7 @@ func quietNetError(err error) bool {
 	if errors.As(err, &ne) && ne.Timeout() {
 		return true
 	}
-	for _, e := range []syscall.Errno{syscall.ECONNRESET, syscall.EPIPE, syscall.ECONNABORTED,
-		syscall.ENOTCONN, syscall.ESHUTDOWN, syscall.EBADF} {
+	for _, e := range quietErrnos {
 		if errors.Is(err, e) {
 			return true
 		}
