@@ -164,6 +164,7 @@ func (p *Pool) monitor() {
 		case <-p.stop:
 			return
 		}
+		blocked := 0
 		for {
 			time.Sleep(stallAfter / 2)
 			p.mu.Lock()
@@ -171,8 +172,41 @@ func (p *Pool) monitor() {
 				p.mu.Unlock()
 				break
 			}
+			stalled := !p.waking && len(p.idle) > 0 && time.Now().UnixNano()-p.lastDone.Load() > int64(stallAfter)
+			var holders []*worker
+			if stalled {
+				for _, w := range p.all {
+					if w.holding {
+						holders = append(holders, w)
+					}
+				}
+			}
+			p.mu.Unlock()
+			if !stalled {
+				blocked = 0
+				continue
+			}
+			// A holder that is running (or only waiting for a CPU) is making progress: another
+			// thread would just contend with it for the GIL. Wake one only when every holder has
+			// been asleep in the kernel for two looks in a row.
+			asleep := true
+			for _, w := range holders {
+				if !w.probe.sleeping() {
+					asleep = false
+					break
+				}
+			}
+			if !asleep {
+				blocked = 0
+				continue
+			}
+			if blocked++; blocked < 2 {
+				continue
+			}
+			blocked = 0
+			p.mu.Lock()
 			var w *worker
-			if !p.waking && len(p.idle) > 0 && time.Now().UnixNano()-p.lastDone.Load() > int64(stallAfter) {
+			if p.head < len(p.queue) && !p.waking && len(p.idle) > 0 {
 				w = p.popIdle()
 			}
 			p.mu.Unlock()
@@ -185,22 +219,24 @@ func (p *Pool) monitor() {
 
 // leaveGIL is called by a worker about to block (GIL released) in the middle of a request, so
 // queued requests are not left waiting on it.
-func (p *Pool) leaveGIL() {
+func (p *Pool) leaveGIL(w *worker) {
 	p.mu.Lock()
 	p.holding--
-	var w *worker
+	w.holding = false
+	var next *worker
 	if p.head < len(p.queue) && !p.waking && len(p.idle) > 0 {
-		w = p.popIdle()
+		next = p.popIdle()
 	}
 	p.mu.Unlock()
-	if w != nil {
-		w.wake <- struct{}{}
+	if next != nil {
+		next.wake <- struct{}{}
 	}
 }
 
-func (p *Pool) enterGIL() {
+func (p *Pool) enterGIL(w *worker) {
 	p.mu.Lock()
 	p.holding++
+	w.holding = true
 	p.mu.Unlock()
 }
 
@@ -265,6 +301,8 @@ func (p *Pool) runWorker(ready chan<- *worker) {
 	defer p.workers.Done()
 	runtime.LockOSThread()
 	w := &worker{p: p, wake: make(chan struct{}, 1)}
+	w.probe = newThreadProbe()
+	defer w.probe.close()
 	w.th = python.NewThread()
 	w.th.Acquire()
 	w.call = p.app.py.NewCall()
@@ -276,6 +314,7 @@ func (p *Pool) runWorker(ready chan<- *worker) {
 		start := time.Now()
 		p.mu.Lock()
 		p.holding++
+		w.holding = true
 		p.waking = false
 		p.mu.Unlock()
 		var app, waited int64
@@ -284,6 +323,7 @@ func (p *Pool) runWorker(ready chan<- *worker) {
 			r := p.next()
 			if r == nil {
 				p.holding--
+				w.holding = false
 				p.idle = append(p.idle, w)
 				p.mu.Unlock()
 				break

@@ -13,6 +13,9 @@ type worker struct {
 	wake chan struct{}
 	th   *python.Thread
 	call *python.Call
+	// holding is true while the worker is in its GIL-holding loop (guarded by p.mu).
+	holding bool
+	probe   *threadProbe
 
 	r       *Request
 	started bool  // Output.Start was called for r
@@ -85,11 +88,11 @@ func (w *worker) Flush(c *python.Call) bool {
 		return true
 	}
 	t := time.Now()
-	w.p.leaveGIL()
+	w.p.leaveGIL(w)
 	w.th.Release()
 	ok := w.r.Out.Wait()
 	w.th.Acquire()
-	w.p.enterGIL()
+	w.p.enterGIL(w)
 	w.waited += time.Since(t).Nanoseconds()
 	return ok
 }
