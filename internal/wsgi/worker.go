@@ -28,7 +28,12 @@ func (w *worker) serve(r *Request) (appNanos, waitNanos int64) {
 	w.r, w.started, w.waited = r, false, 0
 	bodyFD := -1
 	if r.BodyFile != nil {
-		bodyFD = bodyHandle(r.BodyFile)
+		if bodyFD = bodyHandle(r.BodyFile); bodyFD < 0 {
+			// Out of descriptors: the app must not see an empty body in place of the real one.
+			r.Out.Done(&AppError{Message: "OSError: cannot open the spooled request body for wsgi.input"})
+			w.r = nil
+			return 0, 0
+		}
 	}
 	out := w.call.Run(r.Environ, r.Body, bodyFD, w)
 	var err *AppError
