@@ -18,8 +18,8 @@ type ResponseHead struct {
 	// is kept as given.
 	Status string
 	// Headers are the application's headers, in order. Names are re-capitalised
-	// ("content-type" becomes "Content-Type", ASCII letters only) and the head lists them
-	// sorted by name, same-named headers in their original order, as Waitress does.
+	// ("content-type" becomes "Content-Type", ASCII letters only) as Waitress does; the head
+	// keeps their order (Waitress sorts them by name) and adds the server's headers after them.
 	Headers [][2]string
 	// HasBody is false when the request method forbids a response body (HEAD). The head is
 	// the same either way, as in Waitress; Append then reports chunked as false because no
@@ -149,12 +149,8 @@ func (h *ResponseHead) Append(dst []byte) (out []byte, chunked bool, close bool,
 		ents = append(ents, headerEntry{name: "Date", raw: h.Date})
 	}
 
-	// Stable insertion sort by capitalised name: heads are short, and it needs no allocation.
-	for i := 1; i < len(ents); i++ {
-		for j := i; j > 0 && compareCapitalized(ents[j].name, ents[j-1].name) < 0; j-- {
-			ents[j], ents[j-1] = ents[j-1], ents[j]
-		}
-	}
+	// Unlike Waitress, which sorts the head by header name, the application's order is kept
+	// (the server's own headers follow it): frameworks and proxies may rely on it.
 
 	if http11 {
 		dst = append(dst, "HTTP/1.1 "...)
@@ -194,19 +190,6 @@ func capitalizedAt(name string, i int) byte {
 		return c
 	}
 	return lower(c)
-}
-
-func compareCapitalized(a, b string) int {
-	for i := 0; i < len(a) && i < len(b); i++ {
-		ca, cb := capitalizedAt(a, i), capitalizedAt(b, i)
-		if ca != cb {
-			if ca < cb {
-				return -1
-			}
-			return 1
-		}
-	}
-	return len(a) - len(b)
 }
 
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
