@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -194,14 +195,28 @@ func (c *client) expectClosed() {
 	}
 }
 
-// dropDate removes the Date header line so raw responses can be compared exactly.
+// dropDate removes the Date header line and sorts the header lines of every response head,
+// so raw responses can be compared exactly whatever order http1 writes the headers in (it
+// keeps the application's order; the expected strings list them sorted, as Waitress does).
 func dropDate(s string) string {
 	lines := strings.Split(s, "\r\n")
 	out := lines[:0]
+	inHead := false
+	start := 0
 	for _, l := range lines {
-		if !strings.HasPrefix(l, "Date: ") {
+		switch {
+		case strings.HasPrefix(l, "HTTP/1.") && !inHead:
+			inHead = true
 			out = append(out, l)
+			start = len(out)
+			continue
+		case inHead && l == "":
+			sort.Strings(out[start:])
+			inHead = false
+		case inHead && strings.HasPrefix(l, "Date: "):
+			continue
 		}
+		out = append(out, l)
 	}
 	return strings.Join(out, "\r\n")
 }
