@@ -367,7 +367,10 @@ func TestHostileAbandonedFlood(t *testing.T) {
 		func(c *net.TCPConn) { io.WriteString(c, "GET /hello HTTP/1.1\r\nHo"); reset(c) },
 		func(c *net.TCPConn) { io.WriteString(c, get("/hello")); c.Close() },
 		func(c *net.TCPConn) { io.WriteString(c, get("/big?mb=2")); reset(c) },
-		func(c *net.TCPConn) { io.WriteString(c, "POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\nabc"); reset(c) },
+		func(c *net.TCPConn) {
+			io.WriteString(c, "POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\nabc")
+			reset(c)
+		},
 		func(c *net.TCPConn) { time.Sleep(300 * time.Millisecond); c.Close() },
 	}
 	const waves, perWave = 10, 300
