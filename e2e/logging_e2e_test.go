@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -48,12 +47,6 @@ func TestDefaultLogging(t *testing.T) {
 // the waitress.queue logger.
 func TestTaskQueueDepthLogged(t *testing.T) {
 	t.Parallel()
-	if !isWaitress() && os.Getenv("E2E_KNOWN_BUGS") != "1" {
-		// Reported: internal/wsgi's pool warns only while a worker is in its GIL-holding
-		// loop, so requests queued behind an app sleeping with the GIL released are often
-		// not reported. E2E_KNOWN_BUGS=1 runs it.
-		t.Skip("known bug in internal/wsgi: queue depth warning missed while the app sleeps")
-	}
 	s := startServer(t, serverConfig{app: "ops_app:app", args: []string{"--threads=1"}})
 	var wg sync.WaitGroup
 	for i := 0; i < 4; i++ {

@@ -108,7 +108,13 @@ func (p *Pool) Submit(r *Request) {
 		w = p.popIdle()
 	}
 	warn := 0
-	if over := depth - len(p.idle); over > 0 && p.holding > 0 {
+	// As Waitress: warn when more requests wait than idle threads could take. A thread just
+	// woken counts as idle: it will take one.
+	available := len(p.idle)
+	if p.waking {
+		available++
+	}
+	if over := depth - available; over > 0 {
 		if now := time.Now(); now.Sub(p.lastWarn) >= time.Second {
 			// Waitress logs this on every queued task; once a second carries the same news
 			// without spending GIL time on log records under load.
