@@ -179,6 +179,12 @@ func start(app *wsgi.App, opts options.Options) (*instance, error) {
 		return nil, err
 	}
 	cfg := serverConfig(&opts)
+	if opts.AccessLog {
+		var err error
+		if cfg.AccessLog, err = server.NewAccessLog(opts.AccessLogFormat, inst.logger); err != nil {
+			return fail(&python.Exception{Type: "ValueError", Msg: err.Error()})
+		}
+	}
 	srv, err := server.New(cfg, inst.pool, inst.logger)
 	if err != nil {
 		return fail(&python.Exception{Type: "ValueError", Msg: err.Error()})

@@ -93,7 +93,15 @@ func serve(name string, opts *options.Options) (status int) {
 	defer logger.Close()
 
 	pool := wsgi.NewPool(app, wsgi.PoolConfig{Threads: opts.Threads, Log: logger.Log})
-	srv, err := server.New(serverConfig(opts), pool, logger)
+	cfg := serverConfig(opts)
+	if opts.AccessLog {
+		if cfg.AccessLog, err = server.NewAccessLog(opts.AccessLogFormat, logger); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: error: %v\n", name, err)
+			pool.Shutdown(time.Second)
+			return 1
+		}
+	}
+	srv, err := server.New(cfg, pool, logger)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: error: %v\n", name, err)
 		pool.Shutdown(time.Second)

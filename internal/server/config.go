@@ -85,6 +85,11 @@ type Config struct {
 	TrustedProxyHeaders        []string
 	LogUntrustedProxyHeaders   bool
 	ClearUntrustedProxyHeaders bool
+
+	// AccessLog, when set, is called once for every request the application answered, from
+	// the connection's goroutine after the response was written, with no lock or GIL held; it
+	// must not block (see AccessEntry and AccessLogFormat).
+	AccessLog func(*AccessEntry)
 }
 
 // Logger receives log records for a Python logger name ("waitress", "waitress.queue").

@@ -318,6 +318,7 @@ func (w *response) queueInternalError(aerr *wsgi.AppError) {
 	}
 	he := &http1.Error{Status: 500, Reason: "Internal Server Error", Detail: detail}
 	status, headers, body := he.PageIdent(s.cfg.Ident)
+	w.status = status // what was sent, for the access log
 	major, minor := w.major, w.minor
 	if major != 1 {
 		major, minor = 1, 0

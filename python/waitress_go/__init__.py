@@ -53,6 +53,9 @@ def _as_str(value):
     return str(value)
 
 
+_TRUTHY = frozenset(("t", "true", "y", "yes", "on", "1"))  # Waitress's asbool
+
+
 def _parse_url(url):
     """(host, port) from one of the engine's "http://host:port" URLs, as Waitress's
     effective_host/effective_port; ("unix", path) for a unix socket."""
@@ -155,7 +158,14 @@ def create_server(application, **kw):
     if not callable(application):
         raise TypeError("The application must be callable, not %s" % type(application).__name__)
     sockets = kw.pop("sockets", None)
-    return Server(application, sockets, kw)
+    server = Server(application, sockets, kw)
+    if kw.get("access_log") is not None and _as_str(kw["access_log"]).lower() in _TRUTHY:
+        # Opting in shows the lines unless logging was configured for them: as the "waitress"
+        # logger gets INFO from waitress-serve.
+        access = logging.getLogger("waitress.access")
+        if access.level == logging.NOTSET:
+            access.setLevel(logging.INFO)
+    return server
 
 
 def serve(app, **kw):
