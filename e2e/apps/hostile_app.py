@@ -4,11 +4,13 @@
 /big?mb=N         N MiB with a Content-Length, in 64 KiB pieces; ?mark= records close()
 /upload           reads the whole body in pieces and reports its size; each call is recorded
                   in $E2E_CALLS_FILE when set
+/sleep?s=X        sleeps X seconds, then answers "slept"
 /stats            {"threads": threading.active_count()}
 """
 import json
 import os
 import threading
+import time
 from urllib.parse import parse_qs
 
 _piece = b"z" * 65536
@@ -54,6 +56,11 @@ def app(environ, start_response):
         body = b"%d" % total
         start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
         return [body]
+
+    if path == "/sleep":
+        time.sleep(float(q.get("s", "1")))
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "6")])
+        return [b"slept\n"]
 
     if path == "/stats":
         body = json.dumps({"threads": threading.active_count()}).encode()

@@ -1,0 +1,2 @@
+"""Fails while being imported."""
+raise RuntimeError("e2e: import failed")

@@ -1,0 +1,3 @@
+"""Has a syntax error."""
+def app(environ, start_response)
+    return []
