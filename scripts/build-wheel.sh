@@ -10,14 +10,15 @@
 #
 #   bash scripts/build-wheel.sh && pip install --no-index dist/waitress_go-*.whl
 #
-# Environment: PYTHON (default python3) writes the wheel; OUT (default ./dist) receives it.
+# Environment: PYTHON (default python3) writes the wheel; OUT (default ./dist) receives it;
+# BUILD (default ./build/wheel) holds the intermediate files.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PYTHON=${PYTHON:-python3}
 OUT=${OUT:-$ROOT/dist}
-BUILD=$ROOT/build/wheel
+BUILD=${BUILD:-$ROOT/build/wheel}
 
 log() { printf '==> %s\n' "$*" >&2; }
 

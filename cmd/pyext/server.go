@@ -223,7 +223,7 @@ func run(c *python.ExtCall, args []any) (any, error) {
 	}
 	id, inst, err := lookup(args[0])
 	if err != nil {
-		return nil, err
+		return nil, nil // closed already
 	}
 	inst.mu.Lock()
 	if inst.state != created {
@@ -292,7 +292,7 @@ func (inst *instance) shutdown(ctx context.Context) {
 		inst.logger.Log("waitress", slog.LevelWarn, "shutdown: "+err.Error())
 	}
 	left := time.Second
-	if d, ok := ctx.Deadline(); ok && time.Until(d) > left {
+	if d, ok := ctx.Deadline(); ok && ctx.Err() == nil && time.Until(d) > left {
 		left = time.Until(d)
 	}
 	if !inst.pool.Shutdown(left) {
