@@ -78,7 +78,9 @@ func TestServeCtrlC(t *testing.T) {
 				resp.Body.Close()
 				slow <- result{resp.StatusCode, string(b), err}
 			}()
-			time.Sleep(300 * time.Millisecond) // /slow is running
+			if !waitFor(10*time.Second, func() bool { return strings.Contains(p.stderr.String(), "slow started") }) {
+				t.Fatal("/slow did not start")
+			}
 			p.cmd.Process.Signal(syscall.SIGINT)
 			r := <-slow
 			if r.err != nil || r.code != 200 || !strings.HasPrefix(r.body, "done ") {

@@ -15,6 +15,7 @@ def make_app():
     def app(environ, start_response):
         served[0] += 1
         if environ["PATH_INFO"] == "/slow":
+            print("slow started", file=sys.stderr, flush=True)
             time.sleep(1)
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"done %d" % served[0]]
