@@ -88,6 +88,12 @@ func nonNegativeInt(store func(o *Options, n int64)) func(*Options, string) erro
 	return intIn(0, maxInt, mustNonNegative, store)
 }
 
+// positiveInt64 is for sizes where Waitress's 0 would be a trap (0 refuses every body, spools
+// every byte, or pauses after every write): we ask for a positive value instead.
+func positiveInt64(store func(o *Options, n int64)) func(*Options, string) error {
+	return intIn(1, math.MaxInt64, mustPositive, store)
+}
+
 func nonNegativeInt64(store func(o *Options, n int64)) func(*Options, string) error {
 	return intIn(0, math.MaxInt64, mustNonNegative, store)
 }
@@ -234,7 +240,7 @@ var specs = []spec{
 		set:  positiveInt(func(o *Options, n int64) { o.MaxRequestHeaderSize = int(n) })},
 	{name: "max_request_body_size", kind: kindValue, cli: true, metavar: "BYTES", section: secServer,
 		help: "Largest request body; bigger requests get 413. Default: 1073741824 (1GB).",
-		set:  nonNegativeInt64(func(o *Options, n int64) { o.MaxRequestBodySize = n })},
+		set:  positiveInt64(func(o *Options, n int64) { o.MaxRequestBodySize = n })},
 	{name: "expose_tracebacks", kind: kindBool, cli: true, section: secServer,
 		help: "Show the traceback of an unhandled application error in the 500 response. Off by default; never turn it on in production.",
 		set:  boolSetter(func(o *Options, b bool) { o.ExposeTracebacks = b })},
@@ -248,7 +254,7 @@ var specs = []spec{
 		set:  positiveInt(func(o *Options, n int64) { o.Threads = int(n) })},
 	{name: "backlog", kind: kindValue, cli: true, metavar: "N", section: secTuning,
 		help: "Length of the queue of connections the OS accepts before the server takes them. Default: 1024.",
-		set:  nonNegativeInt(func(o *Options, n int64) { o.Backlog = int(n) })},
+		set:  positiveInt(func(o *Options, n int64) { o.Backlog = int(n) })},
 	{name: "recv_bytes", kind: kindValue, cli: true, metavar: "BYTES", section: secTuning,
 		help: "Bytes asked for in each read from a connection. Default: 8192.",
 		set:  positiveInt(func(o *Options, n int64) { o.RecvBytes = int(n) })},
@@ -260,13 +266,13 @@ var specs = []spec{
 		})},
 	{name: "outbuf_overflow", kind: kindValue, cli: true, metavar: "BYTES", section: secTuning,
 		help: "Response data buffered beyond this many bytes goes to a temporary file. Default: 1048576 (1MB).",
-		set:  nonNegativeInt64(func(o *Options, n int64) { o.OutbufOverflow = n })},
+		set:  positiveInt64(func(o *Options, n int64) { o.OutbufOverflow = n })},
 	{name: "outbuf_high_watermark", kind: kindValue, cli: true, metavar: "BYTES", section: secTuning,
 		help: "The application's response iterator is paused while more than this many bytes wait to be sent. Default: 16777216 (16MB).",
-		set:  nonNegativeInt64(func(o *Options, n int64) { o.OutbufHighWatermark = n })},
+		set:  positiveInt64(func(o *Options, n int64) { o.OutbufHighWatermark = n })},
 	{name: "inbuf_overflow", kind: kindValue, cli: true, metavar: "BYTES", section: secTuning,
 		help: "A request body larger than this many bytes is buffered in a temporary file. Default: 524288 (512KB).",
-		set:  nonNegativeInt64(func(o *Options, n int64) { o.InbufOverflow = n })},
+		set:  positiveInt64(func(o *Options, n int64) { o.InbufOverflow = n })},
 	{name: "connection_limit", kind: kindValue, cli: true, metavar: "N", section: secTuning,
 		help: "At most this many requests are queued for or running in the application at once; further complete requests wait their turn. Unlike Waitress, idle and still-sending connections do not count and new connections are always accepted. Default: 100.",
 		set:  positiveInt(func(o *Options, n int64) { o.ConnectionLimit = int(n) })},
