@@ -40,6 +40,7 @@ func adjustments(_ *python.ExtCall, _ []any) (any, error) {
 // instance is one server made by create: listening from create on, serving during run.
 type instance struct {
 	opts   options.Options
+	app    *wsgi.App
 	logger *wsgi.Logger
 	pool   *wsgi.Pool
 	srv    *server.Server
@@ -170,11 +171,13 @@ func create(c *python.ExtCall, args []any) (any, error) {
 // start makes the pool and the server and binds the listeners (GIL released: the pool's
 // threads take it to register).
 func start(app *wsgi.App, opts options.Options) (*instance, error) {
-	inst := &instance{opts: opts, stop: make(chan struct{}), ended: make(chan struct{})}
+	inst := &instance{opts: opts, app: app, stop: make(chan struct{}), ended: make(chan struct{})}
 	inst.logger = wsgi.NewLogger()
 	inst.pool = wsgi.NewPool(app, wsgi.PoolConfig{Threads: opts.Threads, Log: inst.logger.Log})
 	fail := func(err error) (*instance, error) {
-		inst.pool.Shutdown(time.Second)
+		if inst.pool.Shutdown(time.Second) {
+			app.Release()
+		}
 		inst.logger.Close()
 		return nil, err
 	}
@@ -295,7 +298,10 @@ func (inst *instance) shutdown(ctx context.Context) {
 	if d, ok := ctx.Deadline(); ok && ctx.Err() == nil && time.Until(d) > left {
 		left = time.Until(d)
 	}
-	if !inst.pool.Shutdown(left) {
+	if inst.pool.Shutdown(left) {
+		inst.app.Release()
+	} else {
+		// A thread is stuck in the application: it keeps its objects.
 		inst.logger.Log("waitress", slog.LevelWarn, "application threads still busy after the shutdown")
 	}
 	inst.logger.Close()

@@ -176,3 +176,16 @@ PyObject *wgo_none(void) {
 
 PyObject *wgo_new_tuple(Py_ssize_t n) { return wgo.PyTuple_New(n); }
 void wgo_tuple_set(PyObject *t, Py_ssize_t i, PyObject *item) { wgo.PyTuple_SetItem(t, i, item); }
+
+void wgo_env_free(wgo_env *env) {
+	PyObject *objs[] = {env->app,          env->template,    env->bytesio,
+	                    env->open_input,   env->format_exc,  env->file_info,
+	                    env->wrapper_type, env->disconnected_exc, env->empty_bytes,
+	                    env->key_input,    env->key_disconnected, (PyObject *)env->sr_type};
+	for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++) {
+		if (objs[i]) wgo.Py_DecRef(objs[i]);
+	}
+	for (int i = 0; i < env->nkeys; i++) wgo.Py_DecRef(env->keys[i]);
+	free(env->keys);
+	free(env);
+}

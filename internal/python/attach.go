@@ -264,3 +264,13 @@ func AppFromObject(o *Object) (*App, error) {
 	}
 	return a, nil
 }
+
+// Release frees what AppFromObject or LoadApp set up, dropping the server's references to the
+// application object (GIL held). Every Call of a must be finished and unused: the pool's
+// threads have exited.
+func (a *App) Release() {
+	if a.env != nil {
+		C.wgo_env_free(a.env)
+		a.env = nil
+	}
+}

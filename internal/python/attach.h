@@ -3,6 +3,7 @@
 #define WGO_ATTACH_H
 
 #include "capi.h"
+#include "wsgicall.h"
 
 // wgo_attach fills the API table from the symbols the running interpreter exports (its
 // executable or its libpython), creates the module, runs the bootstrap source in it and adds
@@ -34,5 +35,9 @@ PyObject *wgo_seq_item(PyObject *o, Py_ssize_t i); // borrowed
 PyObject *wgo_none(void);                          // new reference
 PyObject *wgo_new_tuple(Py_ssize_t n);
 void wgo_tuple_set(PyObject *t, Py_ssize_t i, PyObject *item); // steals item
+
+// wgo_env_free releases an application's environment made by wgo_env_init, and env itself
+// (GIL held; no request may use it any more).
+void wgo_env_free(wgo_env *env);
 
 #endif

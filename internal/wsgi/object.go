@@ -12,3 +12,13 @@ func FromObject(o *python.Object) (*App, error) {
 	}
 	return &App{py: app}, nil
 }
+
+// Release drops the interpreter's objects the App holds, the application among them, for a
+// process that makes and stops servers repeatedly (create_server). Only once the pool that ran
+// it has shut down completely (Pool.Shutdown returned true).
+func (a *App) Release() {
+	_ = python.WithGIL(func() error {
+		a.py.Release()
+		return nil
+	})
+}

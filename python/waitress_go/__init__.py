@@ -128,8 +128,6 @@ class Server:
         """Stop the server. If run() is serving (in another thread), it returns once requests
         in flight have finished; with wait=True close() waits for that too."""
         _eng.close(self._handle, 1 if wait else 0)
-        if not wait:
-            return
         self._release()
 
     def _release(self):
