@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command pyext is waitress-go's engine as a CPython extension module, waitress_go._engine,
 // for the waitress_go Python package (python/waitress_go): serve(app), create_server(app) and
 // python -m waitress_go run the Go server inside the calling Python process.

@@ -2,7 +2,6 @@
 // running. The API table is filled from the process's own symbols (a python executable that
 // embeds libpython statically exports them too), and the module is built with the stable-ABI
 // PyModuleDef, whose layout is spelled out here.
-#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,7 +61,7 @@ PyObject *wgo_attach(const char *modname, const char *src, int nfuncs, const cha
 		return NULL;
 	}
 #define EXT(name)                                                                                  \
-	*(void **)(&ext.name) = dlsym(RTLD_DEFAULT, #name);                                        \
+	*(void **)(&ext.name) = wgo_sym(#name);                                        \
 	if (!ext.name) {                                                                           \
 		*err = "missing symbol " #name;                                                    \
 		return NULL;                                                                       \

@@ -12,9 +12,7 @@ import "C"
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"sync"
-	"syscall"
 	"time"
 	"unsafe"
 )
@@ -203,7 +201,7 @@ func (c *ExtCall) Block(f func(), interrupted func(n int)) {
 		defer close(done)
 		f()
 	}()
-	if runtime.GOOS != "linux" || syscall.Gettid() != os.Getpid() {
+	if !onMainThread() {
 		<-done
 		C.wgo_ext_restore(ts)
 		return

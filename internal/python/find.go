@@ -58,6 +58,10 @@ func Find(explicit string) (*Interpreter, error) {
 	case os.Getenv("VIRTUAL_ENV") != "":
 		venv := os.Getenv("VIRTUAL_ENV")
 		in.Command, in.How = venvPython(venv), "$VIRTUAL_ENV"
+	case ownVenv() != "":
+		// Installed into a venv (pip install of the wheel) and run as venv/bin/waitress-serve
+		// without activating it: that venv's python is the one the user means.
+		in.Command, in.How = venvPython(ownVenv()), "the virtualenv waitress-serve is installed in"
 	default:
 		in.Command, in.How = "python3", "python3 on PATH"
 		if runtime.GOOS == "windows" {
@@ -97,6 +101,26 @@ func Find(explicit string) (*Interpreter, error) {
 		return nil, fmt.Errorf("the interpreter %q is a free-threaded build (%s), which has no stable ABI; use a regular CPython build", in.Command, in.Version)
 	}
 	return in, nil
+}
+
+// ownVenv returns the virtualenv this executable lives in (its bin/ or Scripts\ folder beside a
+// pyvenv.cfg), or "".
+func ownVenv() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	if r, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = r
+	}
+	venv := filepath.Dir(filepath.Dir(exe))
+	if _, err := os.Stat(filepath.Join(venv, "pyvenv.cfg")); err != nil {
+		return ""
+	}
+	if _, err := os.Stat(venvPython(venv)); err != nil {
+		return ""
+	}
+	return venv
 }
 
 func venvPython(venv string) string {
