@@ -18,9 +18,11 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 # --- Debian packages -------------------------------------------------------------------------
 # nginx: front-end proxy tests; libpython3.11: the shared libpython behind /usr/bin/python3;
-# python3-venv: to make the Debian venv; curl: manual checks and scripts.
+# python3-venv: to make the Debian venv; curl: manual checks and scripts; python3-pyramid and
+# python3-pastedeploy: pserve running the wheel's PasteDeploy entry point (pytests/);
+# gcc-mingw-w64-x86-64: the Windows cross-build.
 need_pkgs=()
-for p in nginx libpython3.11 python3-venv curl; do
+for p in nginx libpython3.11 python3-venv curl python3-pyramid python3-pastedeploy gcc-mingw-w64-x86-64; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
 		need_pkgs+=("$p")
 	fi
@@ -63,6 +65,9 @@ export E2E_VENV_DEBIAN=$VENV_DIR/debian
 status=0
 log "go vet ./..."
 go vet ./... || { status=1; log "go vet failed"; }
+
+log "windows/amd64 cross-build"
+bash scripts/cross-windows.sh || { status=1; log "windows cross-build failed"; }
 
 log "go test ./..."
 # shellcheck disable=SC2086
