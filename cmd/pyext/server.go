@@ -183,7 +183,7 @@ func start(app *wsgi.App, opts options.Options) (*instance, error) {
 		inst.logger.Close()
 		return nil, err
 	}
-	cfg := serverConfig(&opts)
+	cfg := server.ConfigFromOptions(&opts)
 	if opts.AccessLog {
 		var err error
 		if cfg.AccessLog, err = server.NewAccessLog(opts.AccessLogFormat, inst.logger); err != nil {

@@ -93,7 +93,7 @@ func serve(name string, opts *options.Options) (status int) {
 	defer logger.Close()
 
 	pool := wsgi.NewPool(app, wsgi.PoolConfig{Threads: opts.Threads, Log: logger.Log})
-	cfg := serverConfig(opts)
+	cfg := server.ConfigFromOptions(opts)
 	if opts.AccessLog {
 		if cfg.AccessLog, err = server.NewAccessLog(opts.AccessLogFormat, logger); err != nil {
 			fmt.Fprintf(os.Stderr, "%s: error: %v\n", name, err)
@@ -185,38 +185,4 @@ func printStats(pool *wsgi.Pool) {
 	}
 	fmt.Fprintf(os.Stderr, "waitress-go stats: requests=%d gil_held_ns_per_request=%d app_ns_per_request=%d queue_depth=%d\n",
 		st.Requests, per, app, st.QueueDepth)
-}
-
-// serverConfig maps the options onto the server's settings.
-func serverConfig(o *options.Options) server.Config {
-	c := server.DefaultConfig()
-	c.Addrs = c.Addrs[:0]
-	for _, a := range o.Addrs {
-		c.Addrs = append(c.Addrs, server.Addr{Network: a.Network, Address: a.Address})
-	}
-	c.UnixSocketPerms = o.UnixSocketPerms
-	c.Backlog = o.Backlog
-	c.URLScheme = o.URLScheme
-	c.URLPrefix = o.URLPrefix
-	c.Ident = o.Ident
-	c.ServerName = o.ServerName
-	c.RecvBytes = o.RecvBytes
-	c.SendBytes = o.SendBytes
-	c.OutbufOverflow = o.OutbufOverflow
-	c.OutbufHighWatermark = o.OutbufHighWatermark
-	c.InbufOverflow = o.InbufOverflow
-	c.ConnectionLimit = o.ConnectionLimit
-	c.CleanupInterval = o.CleanupInterval
-	c.ChannelTimeout = o.ChannelTimeout
-	c.LogSocketErrors = o.LogSocketErrors
-	c.MaxRequestHeaderSize = o.MaxRequestHeaderSize
-	c.MaxRequestBodySize = o.MaxRequestBodySize
-	c.ExposeTracebacks = o.ExposeTracebacks
-	c.ChannelRequestLookahead = o.ChannelRequestLookahead
-	c.TrustedProxy = o.TrustedProxy
-	c.TrustedProxyCount = o.TrustedProxyCount
-	c.TrustedProxyHeaders = o.TrustedProxyHeaders
-	c.LogUntrustedProxyHeaders = o.LogUntrustedProxyHeaders
-	c.ClearUntrustedProxyHeaders = o.ClearUntrustedProxyHeaders
-	return c
 }

@@ -1,18 +1,14 @@
-//go:build unix
+package server
 
-package main
+import "github.com/waitress-go/waitress-go/internal/options"
 
-import (
-	"github.com/waitress-go/waitress-go/internal/options"
-	"github.com/waitress-go/waitress-go/internal/server"
-)
-
-// serverConfig maps the options onto the server's settings, as cmd/waitress-serve does.
-func serverConfig(o *options.Options) server.Config {
-	c := server.DefaultConfig()
+// ConfigFromOptions maps validated options onto the server's settings; every front end (the
+// waitress-serve command, the Python extension) builds its Config this way.
+func ConfigFromOptions(o *options.Options) Config {
+	c := DefaultConfig()
 	c.Addrs = c.Addrs[:0]
 	for _, a := range o.Addrs {
-		c.Addrs = append(c.Addrs, server.Addr{Network: a.Network, Address: a.Address})
+		c.Addrs = append(c.Addrs, Addr{Network: a.Network, Address: a.Address})
 	}
 	c.UnixSocketPerms = o.UnixSocketPerms
 	c.Backlog = o.Backlog
