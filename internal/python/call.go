@@ -262,6 +262,13 @@ func (c *Call) Finish() {
 	c.sink = nil
 }
 
+// Close frees the per-worker request state (GIL held); c must not be used again.
+func (c *Call) Close() {
+	C.wgo_req_free(c.req)
+	c.req = nil
+	c.handle.Delete()
+}
+
 //export wgoFlush
 func wgoFlush(h C.uintptr_t) C.int {
 	c := cgo.Handle(h).Value().(*Call)

@@ -758,3 +758,14 @@ void wgo_finish(wgo_req *req) {
 	CLEAR(req->environ);
 	if (req->file_fd >= 0) req->file_fd = -1; // owned by Go once reported
 }
+
+// wgo_req_free releases a worker's request state for good (GIL held).
+void wgo_req_free(wgo_req *req) {
+	wgo_finish(req);
+	CLEAR(req->chunks);
+	free(req->vec);
+	free(req->head);
+	free(req->err_msg);
+	free(req->err_tb);
+	free(req);
+}

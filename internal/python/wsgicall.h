@@ -78,6 +78,7 @@ wgo_req *wgo_req_new(wgo_env *env);
 int wgo_run(wgo_req *req);
 void wgo_take_chunks(wgo_req *req);
 void wgo_finish(wgo_req *req);
+void wgo_req_free(wgo_req *req);
 int wgo_serialize_head(wgo_req *req);
 
 #endif

@@ -346,5 +346,8 @@ func (p *Pool) runWorker(ready chan<- *worker) {
 		p.gilNanos.Add(held - app)
 		w.th.Release()
 	}
+	w.th.Acquire()
+	w.call.Close()
+	w.th.Release()
 	w.th.Close()
 }
