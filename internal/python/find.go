@@ -82,7 +82,7 @@ func Find(explicit string) (*Interpreter, error) {
 	case err := <-done:
 		if err != nil {
 			return nil, fmt.Errorf("the Python interpreter %q (from %s) failed to start: %v: %s",
-				in.Command, in.How, err, lastLine(stderr.String()))
+				in.Command, in.How, err, startFailure(stderr.String()))
 		}
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
@@ -137,7 +137,25 @@ func venvPython(venv string) string {
 }
 
 // LibraryCandidates lists where this interpreter's shared libpython may be, most likely first.
+// An interpreter built without a shared libpython has none: another build's library found on
+// the system path would run this interpreter's site-packages on a different Python.
 func (in *Interpreter) LibraryCandidates() []string {
+	if !in.Shared && runtime.GOOS != "windows" {
+		// Some builds (conda's, for one) link the interpreter statically but still ship a
+		// libpython of the same build in their own lib directory: that one, and only that one.
+		v := strings.SplitN(in.Version, ".", 3)
+		if in.LibDir == "" || len(v) < 2 {
+			return nil
+		}
+		var out []string
+		for _, n := range []string{"libpython" + v[0] + "." + v[1] + ".so.1.0", "libpython" + v[0] + "." + v[1] + ".so"} {
+			p := filepath.Join(in.LibDir, n)
+			if _, err := os.Stat(p); err == nil {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
 	var names []string
 	for _, n := range []string{in.InstSOName, in.LDLibrary} {
 		if n != "" && !strings.HasSuffix(n, ".a") {
@@ -213,6 +231,50 @@ func unwrapExec(err error) error {
 		return ee.Err
 	}
 	return err
+}
+
+// startFailure picks the lines that say why an interpreter failed to start ("Fatal Python
+// error: ...", "ModuleNotFoundError: No module named 'encodings'") out of its stderr.
+func startFailure(stderr string) string {
+	var why []string
+	for _, l := range strings.Split(stderr, "\n") {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, "Fatal Python error:") || strings.HasSuffix(strings.SplitN(l, ":", 2)[0], "Error") {
+			why = append(why, l)
+		}
+	}
+	if len(why) == 0 {
+		return lastLine(stderr)
+	}
+	msg := strings.Join(why, "; ")
+	if strings.Contains(msg, "encodings") {
+		msg += " (check PYTHONHOME and PYTHONPATH)"
+	}
+	return msg
+}
+
+// checkHome catches what would make the embedded start abort (Py_InitializeEx cannot report
+// errors, it ends the process): a PYTHONHOME in our environment without the standard library.
+// The probe may not have seen it, when the interpreter is a wrapper that cleans the environment.
+func (in *Interpreter) checkHome() error {
+	home := os.Getenv("PYTHONHOME")
+	if home == "" {
+		return nil
+	}
+	prefix, _, _ := strings.Cut(home, string(os.PathListSeparator))
+	v := strings.SplitN(in.Version, ".", 3)
+	if len(v) < 2 {
+		return nil
+	}
+	lib := filepath.Join(prefix, "lib", "python"+v[0]+"."+v[1], "encodings")
+	if runtime.GOOS == "windows" {
+		lib = filepath.Join(prefix, "Lib", "encodings")
+	}
+	if _, err := os.Stat(lib); err != nil {
+		return &LoadError{fmt.Sprintf("PYTHONHOME=%s has no standard library (%s is missing), so Python %s cannot start: "+
+			"unset PYTHONHOME or point it at the interpreter's prefix (%s)", home, lib, in.Version, in.BasePrefix)}
+	}
+	return nil
 }
 
 func lastLine(s string) string {

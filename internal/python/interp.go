@@ -56,6 +56,9 @@ func Start(in *Interpreter, cwd string) error {
 	if !onMainThread() {
 		return errors.New("python: Start must run on the main thread (call it from main)")
 	}
+	if err := in.checkHome(); err != nil {
+		return err
+	}
 	var tried []string
 	var loaded string
 	for _, cand := range in.LibraryCandidates() {
@@ -69,6 +72,10 @@ func Start(in *Interpreter, cwd string) error {
 		tried = append(tried, cand)
 	}
 	if loaded == "" {
+		if len(tried) == 0 {
+			return &LoadError{fmt.Sprintf("%s (Python %s, from %s) was built without a shared libpython; %s",
+				in.Executable, in.Version, in.How, in.noSharedLibHint())}
+		}
 		return &LoadError{fmt.Sprintf("%s (Python %s, from %s) has no loadable shared libpython (tried %s); %s",
 			in.Executable, in.Version, in.How, strings.Join(tried, ", "), in.noSharedLibHint())}
 	}
