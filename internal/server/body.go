@@ -1,7 +1,6 @@
 package server
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"time"
@@ -33,14 +32,14 @@ func (c *conn) readBody() (body []byte, bodyLen int64, err error) {
 			return nil, 0, err
 		}
 		if _, err := f.Write(c.rbuf[c.r0:c.r1]); err != nil {
-			return nil, 0, fmt.Errorf("spool request body: %w", err)
+			return nil, 0, &spoolError{err}
 		}
 		c.r0 = c.r1
-		if _, err := io.CopyN(f, progressReader{c}, cl-buffered); err != nil {
+		if _, err := io.CopyN(spoolWriter{f}, progressReader{c}, cl-buffered); err != nil {
 			return nil, 0, err
 		}
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, 0, fmt.Errorf("spool request body: %w", err)
+			return nil, 0, &spoolError{err}
 		}
 		return nil, cl, nil
 	}
@@ -94,12 +93,31 @@ func (p progressReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// spoolError is a failure to store a request body in its temporary file (disk full, temporary
+// directory not writable): the server's fault, answered with a 500 rather than a dropped
+// connection.
+type spoolError struct{ err error }
+
+func (e *spoolError) Error() string { return "spool request body: " + e.err.Error() }
+func (e *spoolError) Unwrap() error { return e.err }
+
+// spoolWriter marks write errors as the spool file's, not the connection's.
+type spoolWriter struct{ f *os.File }
+
+func (w spoolWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	if err != nil {
+		err = &spoolError{err}
+	}
+	return n, err
+}
+
 // spoolFile creates the temporary file for a large body; it disappears when closed, even if
 // the process dies (createSpool).
 func (c *conn) spoolFile() (*os.File, error) {
 	f, err := createSpool("waitress-body-*")
 	if err != nil {
-		return nil, fmt.Errorf("spool request body: %w", err)
+		return nil, &spoolError{err}
 	}
 	c.bodyFile = f
 	return f, nil
@@ -131,7 +149,7 @@ func (c *conn) readChunked() (body []byte, bodyLen int64, err error) {
 					}
 				}
 				if _, err := c.bodyFile.Write(out); err != nil {
-					return nil, 0, fmt.Errorf("spool request body: %w", err)
+					return nil, 0, &spoolError{err}
 				}
 				total += int64(len(out))
 				out = out[:0]
@@ -170,7 +188,7 @@ func (c *conn) readChunked() (body []byte, bodyLen int64, err error) {
 	c.bodyBuf = out[:0]
 	if c.bodyFile != nil {
 		if _, err := c.bodyFile.Seek(0, io.SeekStart); err != nil {
-			return nil, 0, fmt.Errorf("spool request body: %w", err)
+			return nil, 0, &spoolError{err}
 		}
 		return nil, total, nil
 	}

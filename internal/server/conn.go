@@ -329,6 +329,12 @@ func (c *conn) readRequest() (body []byte, bodyLen int64, page *http1.Error, err
 			}
 			return nil, 0, he, nil
 		}
+		var se *spoolError
+		if errors.As(err, &se) {
+			c.srv.logf(levelError, "Exception while receiving the request body for %s\n%v", r.Path, se)
+			return nil, 0, &http1.Error{Status: 500, Reason: "Internal Server Error",
+				Detail: "The server encountered an unexpected internal server error", Major: 1, Minor: minor}, nil
+		}
 		return nil, 0, nil, err
 	}
 	return body, bodyLen, nil, nil
