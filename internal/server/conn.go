@@ -217,7 +217,7 @@ func (c *conn) readError(err error) {
 // quietNetError reports errors that mean the peer went away or a deadline passed, which
 // Waitress does not log (wasyncore treats ECONNRESET, EPIPE, ... as a plain close).
 func quietNetError(err error) bool {
-	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) {
 		return true
 	}
 	var ne net.Error
