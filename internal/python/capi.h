@@ -67,6 +67,9 @@ typedef struct {
 #define WGO_METH_NOARGS 0x0004
 #define WGO_METH_O 0x0008
 #define WGO_file_input 257
+#define WGO_TPFLAGS_HEAPTYPE (1UL << 9)
+#define WGO_mp_length 4
+#define WGO_sq_length 45
 #define WGO_tp_alloc 47
 #define WGO_tp_call 50
 #define WGO_tp_dealloc 52

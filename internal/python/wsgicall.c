@@ -448,6 +448,22 @@ static int head_put(wgo_req *req, const char *p, Py_ssize_t n) {
 	return 0;
 }
 
+// result_len is len(result) when the response iterable has a length (Waitress's
+// hasattr(app_iter, "__len__")), else -1. It avoids raising and discarding a TypeError for the
+// common iterables without one (generators, Werkzeug's ClosingIterator).
+static Py_ssize_t result_len(PyObject *result) {
+	PyTypeObject *tp = result->ob_type;
+	unsigned long flags = wgo.PyType_GetFlags(tp);
+	if (flags & WGO_TPFLAGS_LIST) return wgo.PyList_Size(result);
+	if (flags & WGO_TPFLAGS_TUPLE) return wgo.PyTuple_Size(result);
+	// PyType_GetSlot accepts static types only from 3.10; Python classes are heap types.
+	if (!(flags & WGO_TPFLAGS_HEAPTYPE)) return -1;
+	if (!wgo.PyType_GetSlot(tp, WGO_sq_length) && !wgo.PyType_GetSlot(tp, WGO_mp_length)) return -1;
+	Py_ssize_t n = wgo.PyObject_Size(result);
+	if (n < 0) wgo.PyErr_Clear();
+	return n;
+}
+
 // wgo_serialize_head writes status and headers into req->head as length-prefixed strings:
 // status, then name/value pairs. A Content-Length is added the way Waitress does for a response
 // iterable of length one.
@@ -468,11 +484,9 @@ int wgo_serialize_head(wgo_req *req) {
 		wgo.PyBytes_AsStringAndSize(wgo.PyList_GetItem(sr->headers, i), &p, &n);
 		if (head_put(req, p, n) < 0) goto nomem;
 	}
-	if (sr->content_length < 0 && req->result && req->nvec == 1 && !req->file_size) {
-		Py_ssize_t len = wgo.PyObject_Size(req->result);
-		if (len < 0) {
-			wgo.PyErr_Clear();
-		} else if (len == 1) {
+	if (sr->content_length < 0 && req->result && req->nvec >= 1 && !req->file_size) {
+		Py_ssize_t len = result_len(req->result);
+		if (len == 1) {
 			char buf[32];
 			int k = snprintf(buf, sizeof buf, "%lld", (long long)req->vec[0].n);
 			if (head_put(req, "Content-Length", 14) < 0 || head_put(req, buf, k) < 0)
@@ -693,7 +707,19 @@ int wgo_run(wgo_req *req) {
 		return fail(req);
 	}
 	PyObject *item;
-	while ((item = wgo.PyIter_Next(req->iter))) {
+	// A list or tuple is complete already; any other iterable may block before its next item
+	// (a generator streaming events), so what it produced so far goes to Go first, and reaches
+	// the client while the app works on the rest.
+	int streaming = !(FLAGS(req->result) & (WGO_TPFLAGS_LIST | WGO_TPFLAGS_TUPLE));
+	for (;;) {
+		if (streaming && req->nvec > 0) {
+			if ((!req->head_ready && wgo_serialize_head(req) < 0) || flush(req) < 0) {
+				req->app_ns += now_ns() - t0;
+				return fail(req);
+			}
+		}
+		item = wgo.PyIter_Next(req->iter);
+		if (!item) break;
 		if (!IS_BYTES(item)) {
 			wgo.PyErr_Format(*wgo.PyExc_TypeError,
 			                 "response iterable yielded %R; a WSGI application must yield bytes",

@@ -132,13 +132,18 @@ func (w *response) Body(p []byte) bool {
 	if len(p) > 0 {
 		logs = w.appendBody(p)
 	}
-	if first && !w.done && w.pending < maxKeptOut {
+	// Waking the connection's writer from here costs the worker a futex call while it holds
+	// the GIL, so small pieces are held back for up to holdDelay: a typical response (Start,
+	// Body, Done) then goes out with the one wake-up Done makes, in a single write, and a slow
+	// generator's chunks still reach the client within holdDelay.
+	switch {
+	case w.pending >= maxKeptOut || w.done:
+		w.hold = false
+		w.cond.Broadcast()
+	case !w.hold:
 		w.hold = true
 		w.armHold()
-	} else {
-		w.hold = false
 	}
-	w.cond.Broadcast()
 	full := w.pending > w.c.srv.cfg.OutbufHighWatermark
 	w.mu.Unlock()
 	w.c.srv.logAll(logs)
