@@ -29,21 +29,6 @@ func appendHex(dst []byte, n int64) []byte {
 	return append(dst, tmp[i:]...)
 }
 
-func (w *response) getBuf() []byte {
-	if n := len(w.free); n > 0 {
-		b := w.free[n-1]
-		w.free = w.free[:n-1]
-		return b[:0]
-	}
-	return make([]byte, 0, 4096)
-}
-
-func (w *response) putBuf(b []byte) {
-	if b != nil && cap(b) <= maxKeptOut && len(w.free) < 4 {
-		w.free = append(w.free, b[:0])
-	}
-}
-
 // memTail returns the queued memory segment that new bytes can be appended to. After
 // appending to it directly, call recount.
 func (w *response) memTail() *segment {
@@ -52,7 +37,7 @@ func (w *response) memTail() *segment {
 		w.tailLen = int64(len(t.mem))
 		return t
 	}
-	w.q = append(w.q, segment{mem: w.getBuf()})
+	w.q = append(w.q, segment{mem: getBuf(0)})
 	w.tailLen = 0
 	return &w.q[len(w.q)-1]
 }
@@ -68,6 +53,13 @@ func (w *response) recount() {
 
 func (w *response) appendMem(p []byte) {
 	t := w.memTail()
+	if need := len(t.mem) + len(p); need > cap(t.mem) {
+		// Move to a buffer of the right class at once rather than let append double its way
+		// up, copying at every step.
+		nb := append(getBuf(need), t.mem...)
+		putBuf(t.mem)
+		t.mem = nb
+	}
 	t.mem = append(t.mem, p...)
 	w.recount()
 }
@@ -183,7 +175,7 @@ func (w *response) writeLoop() bool {
 			} else if sg.f != nil {
 				sg.f.Close()
 			} else {
-				w.putBuf(sg.mem)
+				putBuf(sg.mem)
 			}
 			*sg = segment{}
 		}

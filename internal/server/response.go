@@ -16,7 +16,7 @@ import (
 // sent: a typical response (Start, one Body, Done) then goes out in a single write.
 const holdDelay = time.Millisecond
 
-// maxKeptOut is the largest output buffer a connection keeps for reuse.
+// maxKeptOut is how much small output may be held back (holdDelay) before the writer is woken.
 const maxKeptOut = 64 << 10
 
 // segment is one piece of queued output: bytes in memory, or a byte range of a file.
@@ -71,7 +71,6 @@ type response struct {
 	spare     []segment
 	pending   int64 // unsent bytes, queued and in flight
 	memQueued int64
-	free      [][]byte
 	hold      bool
 
 	// spool file for output above OutbufOverflow
