@@ -254,7 +254,21 @@ func (w *response) Wait() bool {
 }
 
 // Done ends the response (Task.finish, or channel.service's exception handling).
-func (w *response) Done(aerr *wsgi.AppError) {
+func (w *response) Done(aerr *wsgi.AppError) { w.finish(aerr, true) }
+
+// DoneDeferred is Done without waking the connection's writer: the pool calls Wake for a
+// batch of responses at once (wsgi.DeferredDone). The hold timer wakes it anyway within
+// holdDelay if a wake were ever missed.
+func (w *response) DoneDeferred(aerr *wsgi.AppError) { w.finish(aerr, false) }
+
+// Wake wakes the connection's writer after DoneDeferred.
+func (w *response) Wake() {
+	w.mu.Lock()
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
+func (w *response) finish(aerr *wsgi.AppError, wake bool) {
 	c := w.c
 	s := c.srv
 	var logs []logRec
@@ -300,7 +314,9 @@ func (w *response) Done(aerr *wsgi.AppError) {
 		w.holdsSlot = false
 		<-s.slots
 	}
-	w.cond.Broadcast()
+	if wake {
+		w.cond.Broadcast()
+	}
 	w.mu.Unlock()
 	for _, l := range logs {
 		s.log.Log("waitress", l.level, l.msg)

@@ -17,6 +17,10 @@ import (
 // makes them convoy on the GIL and halves throughput.
 const stallAfter = 500 * time.Microsecond
 
+// wakeBatch is how many finished responses a busy worker collects before waking their
+// writers: fewer thread wake-ups while it holds the GIL, at most this many responses' delay.
+const wakeBatch = 4
+
 // PoolConfig sets up a Pool.
 type PoolConfig struct {
 	// Threads is the number of Python threads (--threads, default 4).
@@ -340,11 +344,16 @@ func (p *Pool) runWorker(ready chan<- *worker) {
 			waited += wt
 			p.lastDone.Store(time.Now().UnixNano())
 			p.requests.Add(1)
+			if len(w.wakes) >= wakeBatch {
+				w.wakeDone()
+			}
 		}
 		held := time.Since(start).Nanoseconds() - waited
 		p.appNanos.Add(app)
 		p.gilNanos.Add(held - app)
 		w.th.Release()
+		// The last responses of the batch are woken with the GIL released.
+		w.wakeDone()
 	}
 	w.th.Acquire()
 	w.call.Close()

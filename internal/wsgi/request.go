@@ -73,6 +73,15 @@ type Output interface {
 	Done(err *AppError)
 }
 
+// DeferredDone may be implemented by an Output to let the pool end responses in batches: the
+// pool calls DoneDeferred (instead of Done) from a worker that holds the GIL and Wake later for
+// several responses at once, ideally after releasing the GIL. Waking the goroutine that writes
+// a response costs the waker a system call, which is time the GIL is held for nothing.
+type DeferredDone interface {
+	DoneDeferred(err *AppError)
+	Wake()
+}
+
 // AppError describes an exception raised by the application (or a response that broke PEP 3333).
 type AppError struct {
 	// Message is the one-line summary, e.g. "ValueError: boom".

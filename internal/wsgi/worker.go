@@ -16,6 +16,8 @@ type worker struct {
 	// holding is true while the worker is in its GIL-holding loop (guarded by p.mu).
 	holding bool
 	probe   *threadProbe
+	// wakes are responses ended with DoneDeferred whose writers are still to be woken.
+	wakes []DeferredDone
 
 	r       *Request
 	started bool  // Output.Start was called for r
@@ -63,8 +65,22 @@ func (w *worker) serve(r *Request) (appNanos, waitNanos int64) {
 	appNanos = w.call.AppNanos()
 	w.call.Finish()
 	w.r = nil
-	r.Out.Done(err)
+	if dd, ok := r.Out.(DeferredDone); ok {
+		dd.DoneDeferred(err)
+		w.wakes = append(w.wakes, dd)
+	} else {
+		r.Out.Done(err)
+	}
 	return appNanos, w.waited
+}
+
+// wakeDone wakes the writers of the responses ended since the last call.
+func (w *worker) wakeDone() {
+	for i, dd := range w.wakes {
+		dd.Wake()
+		w.wakes[i] = nil
+	}
+	w.wakes = w.wakes[:0]
 }
 
 // start delivers the status and headers to the Output once they are final.
@@ -95,6 +111,7 @@ func (w *worker) Flush(c *python.Call) bool {
 	t := time.Now()
 	w.p.leaveGIL(w)
 	w.th.Release()
+	w.wakeDone()
 	ok := w.r.Out.Wait()
 	w.th.Acquire()
 	w.p.enterGIL(w)
