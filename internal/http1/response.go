@@ -245,9 +245,15 @@ func AppendChunk(dst, data []byte) []byte {
 	if len(data) == 0 {
 		return dst
 	}
-	dst = appendHexUpper(dst, uint64(len(data)))
-	dst = append(dst, '\r', '\n')
+	dst = AppendChunkHeader(dst, int64(len(data)))
 	dst = append(dst, data...)
+	return append(dst, '\r', '\n')
+}
+
+// AppendChunkHeader appends the size line of an n-byte chunk ("1A2B\r\n"), in upper-case hex as
+// Waitress writes it; the chunk data and its CRLF follow.
+func AppendChunkHeader(dst []byte, n int64) []byte {
+	dst = appendHexUpper(dst, uint64(n))
 	return append(dst, '\r', '\n')
 }
 

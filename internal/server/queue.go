@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/waitress-go/waitress-go/internal/http1"
 	"io"
 	"net"
 	"os"
@@ -11,23 +12,6 @@ var (
 	crlf      = []byte("\r\n")
 	lastChunk = []byte("0\r\n\r\n")
 )
-
-// appendHex appends n in upper-case hexadecimal, as Waitress frames chunks
-// (hex(len(data))[2:].upper()).
-func appendHex(dst []byte, n int64) []byte {
-	const digits = "0123456789ABCDEF"
-	var tmp [16]byte
-	i := len(tmp)
-	for {
-		i--
-		tmp[i] = digits[n&15]
-		n >>= 4
-		if n == 0 {
-			break
-		}
-	}
-	return append(dst, tmp[i:]...)
-}
 
 // memTail returns the queued memory segment that new bytes can be appended to. After
 // appending to it directly, call recount.
@@ -77,7 +61,7 @@ func (w *response) queue(p []byte) {
 func (w *response) queueChunk(p []byte) {
 	if w.memQueued+int64(len(p)) > w.c.srv.cfg.OutbufOverflow {
 		var hb [24]byte
-		head := append(appendHex(hb[:0], int64(len(p))), crlf...)
+		head := http1.AppendChunkHeader(hb[:0], int64(len(p)))
 		if w.spoolWrite(head) {
 			if w.spoolWrite(p) && w.spoolWrite(crlf) {
 				return
@@ -87,10 +71,10 @@ func (w *response) queueChunk(p []byte) {
 			return
 		}
 	}
-	t := w.memTail()
-	t.mem = append(appendHex(t.mem, int64(len(p))), crlf...)
-	t.mem = append(append(t.mem, p...), crlf...)
-	w.recount()
+	var hb [24]byte
+	w.appendMem(http1.AppendChunkHeader(hb[:0], int64(len(p))))
+	w.appendMem(p)
+	w.appendMem(crlf)
 }
 
 func (w *response) queueFile(f *os.File, off, n int64) {

@@ -213,7 +213,7 @@ func (w *response) File(f *os.File, offset, size int64) {
 		f.Close()
 	case w.chunked:
 		t := w.memTail()
-		t.mem = append(appendHex(t.mem, size), "\r\n"...)
+		t.mem = http1.AppendChunkHeader(t.mem, size)
 		w.queueFile(f, offset, size)
 		w.appendMem(crlf)
 		w.written += size
