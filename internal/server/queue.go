@@ -1,11 +1,12 @@
 package server
 
 import (
-	"github.com/waitress-go/waitress-go/internal/http1"
 	"io"
 	"net"
 	"os"
 	"time"
+
+	"github.com/waitress-go/waitress-go/internal/http1"
 )
 
 var (
