@@ -3,6 +3,7 @@ package wsgi
 import (
 	"errors"
 	"log/slog"
+	"runtime"
 	"sync"
 
 	"github.com/waitress-go/waitress-go/internal/python"
@@ -97,6 +98,12 @@ func (l *Logger) Close() {
 
 func (l *Logger) run() {
 	defer close(l.done)
+	// One OS thread, registered with Python once, does all the logging: logging records the
+	// calling thread (threading.current_thread()), and every new OS thread would otherwise leave
+	// a permanent "Dummy" entry in threading's table.
+	runtime.LockOSThread()
+	th := python.NewThread()
+	defer th.Close()
 	for {
 		l.mu.Lock()
 		for len(l.pending) == 0 && !l.closed {
@@ -110,12 +117,11 @@ func (l *Logger) run() {
 		l.pending = nil
 		l.busy = true
 		l.mu.Unlock()
-		_ = python.WithGIL(func() error {
-			for _, r := range batch {
-				python.Log(r.name, r.level, r.msg)
-			}
-			return nil
-		})
+		th.Acquire()
+		for _, r := range batch {
+			python.Log(r.name, r.level, r.msg)
+		}
+		th.Release()
 		l.mu.Lock()
 		l.busy = false
 		l.cond.Broadcast()
