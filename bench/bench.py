@@ -487,6 +487,52 @@ def run_one(sid, wl, args, logdir):
         res["log"] = log_path
 
 
+def run_memory(wl, args, logdir):
+    """Our server's RSS as the request count grows: idle, after ~10k and after ~1M requests of wl.
+
+    The target is that RSS stays flat (within 5%) between 10k and 1M requests."""
+    res = {"workload": wl.name}
+    try:
+        server_command("ours", wl, 0)
+    except Skip as e:
+        return dict(res, status="skipped", reason=str(e))
+    port = free_port()
+    argv, stop_sig = server_command("ours", wl, port)
+    log_path = os.path.join(logdir, "memory.%s.log" % wl.name)
+    logf = open(log_path, "wb")
+    proc = subprocess.Popen(argv, cwd=APPS, env=venv_env({}), stdin=subprocess.DEVNULL,
+                            stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+    LIVE[proc.pid] = proc
+    try:
+        err = wait_listening(proc, port, args.start_timeout)
+        if err is None:
+            err, _ = probe(port, url_path("ours", wl), wl)
+        if err is not None:
+            return dict(res, status="failed to start", reason=err)
+        url = "http://127.0.0.1:%d%s" % (port, url_path("ours", wl))
+        time.sleep(0.5)
+        res["idle_rss"] = rss_bytes(proc.pid)
+        done = 0
+        r, err = run_wrk(url, wl, 1, args.connections, args.wrk_timeout)
+        if err is not None:
+            return dict(res, status="failed", reason=err)
+        done += r["requests"]
+        res["requests_first"], res["rss_first"] = done, rss_bytes(proc.pid)
+        rate = max(r["rps"], 1.0)
+        secs = min(args.memory_seconds, max(1.0, (args.memory_requests - done) / rate))
+        r, err = run_wrk(url, wl, secs, args.connections, args.wrk_timeout)
+        if err is not None:
+            return dict(res, status="failed", reason=err)
+        done += r["requests"]
+        res["requests_last"], res["rss_last"] = done, rss_bytes(proc.pid)
+        res["growth"] = res["rss_last"] / res["rss_first"] - 1 if res["rss_first"] else None
+        res["status"] = "ok"
+        return res
+    finally:
+        kill_tree(proc, stop_sig)
+        logf.close()
+
+
 def run_limit(wl, seconds):
     py = os.path.join(VENV_BIN, "python")
     if not os.access(py, os.X_OK):
@@ -660,6 +706,10 @@ def parse_args(argv):
                    help="before each run wait up to SECONDS for other processes to go idle (shared machines)")
     p.add_argument("--json", default=None, help="results file; default bench/results/bench-<time>.json")
     p.add_argument("--no-limit", action="store_true", help="skip the in-process limit measurement")
+    p.add_argument("--memory-requests", type=int, default=1_000_000,
+                   help="requests of the Flask app for the RSS check (idle, ~10k, this many); 0 skips it")
+    p.add_argument("--memory-seconds", type=float, default=90.0,
+                   help="at most this long for the RSS check's long phase; default 90")
     a = p.parse_args(argv)
     if a.quick:
         a.duration = 1.0 if a.duration is None else a.duration
@@ -739,6 +789,18 @@ def main(argv):
                                             "all_rounds": runs if args.rounds > 1 else None}
             with open(json_path, "w") as f:
                 json.dump(report, f, indent=1, default=str)
+        mem_wl = next((w for w in workloads if w.name == "flask_hello"), None)
+        if mem_wl is not None and args.memory_requests > 0 and (not tokens or matches("ours", tokens)):
+            progress("[memory] ours: RSS from ~10k to ~%d Flask requests" % args.memory_requests)
+            m = run_memory(mem_wl, args, logdir)
+            report["memory"] = m
+            if m.get("status") == "ok":
+                print("\n== memory: our RSS over the Flask hello run (target: flat within 5% from 10k to 1M requests)")
+                print("idle %.1f MB; after %d requests %.1f MB; after %d requests %.1f MB; growth %+.1f%%" % (
+                    m["idle_rss"] / 1048576.0, m["requests_first"], m["rss_first"] / 1048576.0,
+                    m["requests_last"], m["rss_last"] / 1048576.0, 100 * m["growth"]))
+            else:
+                print("\n== memory: %s: %s" % (m.get("status"), m.get("reason", "")))
         report["elapsed_s"] = round(time.monotonic() - started, 1)
     except KeyboardInterrupt:
         interrupted = True
