@@ -581,6 +581,13 @@ static int fail(wgo_req *req) {
 // try_file takes over the descriptor file_info duplicated. On Windows file_info always says
 // None (Python's descriptors belong to its C runtime, which Go cannot use), so the fd paths
 // below run on POSIX only.
+// app_fail is fail() for errors raised while the app had control since t0, whose time counts
+// as the app's.
+static int app_fail(wgo_req *req, int64_t t0) {
+	req->app_ns += now_ns() - t0;
+	return fail(req);
+}
+
 static int try_file(wgo_req *req) {
 	wgo_sr *sr = (wgo_sr *)req->sr;
 	PyObject *info = wgo.PyObject_CallFunctionObjArgs(req->env->file_info, req->result, NULL);
@@ -674,22 +681,19 @@ int wgo_run(wgo_req *req) {
 	t0 = now_ns();
 	req->result = wgo.PyObject_CallFunctionObjArgs(env->app, req->environ, req->sr, NULL);
 	if (!req->result) {
-		req->app_ns += now_ns() - t0;
-		return fail(req);
+		return app_fail(req, t0);
 	}
 
 	if (wgo.PyObject_IsInstance(req->result, env->wrapper_type) == 1) {
 		int rc = try_file(req);
 		if (rc < 0) {
-			req->app_ns += now_ns() - t0;
-			return fail(req);
+			return app_fail(req, t0);
 		}
 		if (rc == 1) {
 			if (wgo_serialize_head(req) < 0) {
 				close(req->file_fd);
 				req->file_fd = -1;
-				req->app_ns += now_ns() - t0;
-				return fail(req);
+				return app_fail(req, t0);
 			}
 			int crc = close_result(req);
 			req->app_ns += now_ns() - t0;
@@ -703,8 +707,7 @@ int wgo_run(wgo_req *req) {
 
 	req->iter = wgo.PyObject_GetIter(req->result);
 	if (!req->iter) {
-		req->app_ns += now_ns() - t0;
-		return fail(req);
+		return app_fail(req, t0);
 	}
 	PyObject *item;
 	// A list or tuple is complete already; any other iterable may block before its next item
@@ -714,8 +717,7 @@ int wgo_run(wgo_req *req) {
 	for (;;) {
 		if (streaming && req->nvec > 0) {
 			if ((!req->head_ready && wgo_serialize_head(req) < 0) || flush(req) < 0) {
-				req->app_ns += now_ns() - t0;
-				return fail(req);
+				return app_fail(req, t0);
 			}
 		}
 		item = wgo.PyIter_Next(req->iter);
@@ -725,8 +727,7 @@ int wgo_run(wgo_req *req) {
 			                 "response iterable yielded %R; a WSGI application must yield bytes",
 			                 (PyObject *)item->ob_type);
 			DECREF(item);
-			req->app_ns += now_ns() - t0;
-			return fail(req);
+			return app_fail(req, t0);
 		}
 		int rc = 0;
 		char *p;
@@ -741,17 +742,14 @@ int wgo_run(wgo_req *req) {
 		}
 		DECREF(item);
 		if (rc < 0) {
-			req->app_ns += now_ns() - t0;
-			return fail(req);
+			return app_fail(req, t0);
 		}
 	}
 	if (wgo.PyErr_Occurred()) {
-		req->app_ns += now_ns() - t0;
-		return fail(req);
+		return app_fail(req, t0);
 	}
 	if (!req->head_ready && wgo_serialize_head(req) < 0) {
-		req->app_ns += now_ns() - t0;
-		return fail(req);
+		return app_fail(req, t0);
 	}
 	int crc = close_result(req);
 	req->app_ns += now_ns() - t0;
