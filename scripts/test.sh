@@ -70,8 +70,8 @@ log "windows/amd64 cross-build"
 bash scripts/cross-windows.sh || { status=1; log "windows cross-build failed"; }
 
 log "go test ./..."
-# shellcheck disable=SC2086
 # -count=1: e2e and pytests build the binary in a subprocess, which go test's result cache
 # cannot see, so a cached pass could hide a change elsewhere in the tree.
+# shellcheck disable=SC2086
 go test -count=1 -timeout 20m ${GO_TEST_FLAGS:-} ./... || status=1
 exit $status
