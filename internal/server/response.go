@@ -309,11 +309,6 @@ func (w *response) finish(aerr *wsgi.AppError, wake bool) {
 		}
 	}
 	w.done = true
-	if w.hold && w.timer != nil {
-		// The hold only waited for this: a timer left running would wake the writer for
-		// nothing a millisecond later, likely in the middle of the next request.
-		w.timer.Stop()
-	}
 	w.hold = false
 	if w.holdsSlot {
 		w.holdsSlot = false
