@@ -11,10 +11,10 @@ import (
 	"github.com/waitress-go/waitress-go/internal/python"
 )
 
-// stallAfter is how long the queue may go without a request completing before another thread is
-// let in: the thread holding the GIL is then most likely blocked in I/O or sleep (which releases
-// the GIL). Measured on 2 cores (../shared/notes/gil-scheduling.md): waking threads any sooner
-// makes them convoy on the GIL and halves throughput.
+// stallAfter is how long a request may wait in the queue, while every thread holding the GIL is
+// asleep in the kernel, before another thread is let in: the holders are then blocked in I/O or
+// sleep (which release the GIL). Measured on 2 cores (../shared/notes/gil-scheduling.md): waking
+// threads any sooner makes them convoy on the GIL and halves throughput.
 const stallAfter = 500 * time.Microsecond
 
 // wakeBatch is how many finished responses a busy worker collects before waking their
@@ -41,6 +41,7 @@ type Pool struct {
 
 	mu       sync.Mutex
 	queue    []*Request
+	queuedAt []int64 // unix nanos each queued request arrived, parallel to queue
 	head     int
 	idle     []*worker
 	holding  int  // workers inside their GIL-holding loop
@@ -48,11 +49,10 @@ type Pool struct {
 	closed   bool
 	lastWarn time.Time
 
-	lastDone atomic.Int64 // unix nanos of the last completed request
-	kick     chan struct{}
-	stop     chan struct{}
-	workers  sync.WaitGroup
-	all      []*worker
+	kick    chan struct{}
+	stop    chan struct{}
+	workers sync.WaitGroup
+	all     []*worker
 
 	requests atomic.Int64
 	gilNanos atomic.Int64 // GIL held by workers outside the app
@@ -81,7 +81,6 @@ func NewPool(app *App, cfg PoolConfig) *Pool {
 		cfg.Log = func(string, slog.Level, string) {}
 	}
 	p := &Pool{app: app, cfg: cfg, kick: make(chan struct{}, 1), stop: make(chan struct{})}
-	p.lastDone.Store(time.Now().UnixNano())
 	ready := make(chan *worker)
 	for i := 0; i < cfg.Threads; i++ {
 		p.workers.Add(1)
@@ -106,6 +105,7 @@ func (p *Pool) Submit(r *Request) {
 		return
 	}
 	p.queue = append(p.queue, r)
+	p.queuedAt = append(p.queuedAt, time.Now().UnixNano())
 	depth := len(p.queue) - p.head
 	var w *worker
 	if p.holding == 0 && !p.waking && len(p.idle) > 0 {
@@ -155,6 +155,7 @@ func (p *Pool) next() *Request {
 		if p.head > 0 {
 			clear(p.queue[:cap(p.queue)][:p.head])
 			p.queue = p.queue[:0]
+			p.queuedAt = p.queuedAt[:0]
 			p.head = 0
 		}
 		return nil
@@ -165,8 +166,10 @@ func (p *Pool) next() *Request {
 	return r
 }
 
-// monitor lets another thread in when requests are queued but none has completed for
-// stallAfter: the working thread is blocked in the app with the GIL released.
+// monitor lets another thread in when a request has waited stallAfter while every thread
+// holding the GIL is blocked in the app with the GIL released. (Waiting for no completion
+// instead would starve a pool of sleepy requests: with many threads completing in turn there
+// is always a recent completion, however long the queue.)
 func (p *Pool) monitor() {
 	for {
 		select {
@@ -182,7 +185,7 @@ func (p *Pool) monitor() {
 				p.mu.Unlock()
 				break
 			}
-			stalled := !p.waking && len(p.idle) > 0 && time.Now().UnixNano()-p.lastDone.Load() > int64(stallAfter)
+			stalled := !p.waking && len(p.idle) > 0 && time.Now().UnixNano()-p.queuedAt[p.head] > int64(stallAfter)
 			var holders []*worker
 			if stalled {
 				for _, w := range p.all {
@@ -342,7 +345,6 @@ func (p *Pool) runWorker(ready chan<- *worker) {
 			a, wt := w.serve(r)
 			app += a
 			waited += wt
-			p.lastDone.Store(time.Now().UnixNano())
 			p.requests.Add(1)
 			if len(w.wakes) >= wakeBatch {
 				w.wakeDone()

@@ -7,6 +7,11 @@ import (
 	"github.com/waitress-go/waitress-go/internal/python"
 )
 
+// deferBelow is the app time under which a response's writer is woken in a batch rather than
+// at once (see DeferredDone): batching pays off for fast apps, whose requests follow one another
+// within microseconds.
+const deferBelow = 200 * time.Microsecond
+
 // worker is one Python thread of a Pool and the python.Sink of the request it is running.
 type worker struct {
 	p    *Pool
@@ -65,11 +70,14 @@ func (w *worker) serve(r *Request) (appNanos, waitNanos int64) {
 	appNanos = w.call.AppNanos()
 	w.call.Finish()
 	w.r = nil
-	if dd, ok := r.Out.(DeferredDone); ok {
+	if dd, ok := r.Out.(DeferredDone); ok && appNanos < int64(deferBelow) {
 		dd.DoneDeferred(err)
 		w.wakes = append(w.wakes, dd)
 	} else {
+		// A slow app (I/O, sleep) is likely followed by another slow request: don't keep
+		// this response waiting behind it; the wake-up costs little next to the app.
 		r.Out.Done(err)
+		w.wakeDone()
 	}
 	return appNanos, w.waited
 }
