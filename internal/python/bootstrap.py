@@ -152,6 +152,7 @@ def counts():
     """(gc objects, allocated blocks): for leak checks."""
     import gc
 
+    gc.collect()
     return len(gc.get_objects()), sys.getallocatedblocks()
 
 
