@@ -126,11 +126,12 @@ func (p *Pool) Submit(r *Request) {
 			warn = over
 		}
 	}
-	busy := p.holding > 0
 	p.mu.Unlock()
 	if w != nil {
 		w.wake <- struct{}{}
-	} else if busy {
+	} else {
+		// Queued behind a working thread, or behind one still waking up that may then block
+		// in the app: the monitor watches the queue until it is empty.
 		select {
 		case p.kick <- struct{}{}:
 		default:
