@@ -19,16 +19,7 @@ import (
 // scheme, host, port and address as nginx reports them.
 func TestBehindNginx(t *testing.T) {
 	t.Parallel()
-	nginxBin, err := exec.LookPath("nginx")
-	if err != nil {
-		if _, err2 := os.Stat("/usr/sbin/nginx"); err2 != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatal("nginx not installed (scripts/test.sh installs it)")
-			}
-			t.Skip("nginx not installed (scripts/test.sh installs it)")
-		}
-		nginxBin = "/usr/sbin/nginx"
-	}
+	nginxBin := nginxBinary(t)
 	s := startServer(t, serverConfig{app: "environ_app:app", args: []string{
 		"--trusted-proxy=127.0.0.1",
 		"--trusted-proxy-headers=x-forwarded-for x-forwarded-proto x-forwarded-host x-forwarded-port",
