@@ -179,10 +179,12 @@ func printStats(pool *wsgi.Pool) {
 	st := pool.Stats()
 	per := int64(0)
 	app := int64(0)
+	queued := int64(0)
 	if st.Requests > 0 {
 		per = st.GILNanosOutsideApp / st.Requests
 		app = st.AppNanos / st.Requests
+		queued = st.QueueNanos / st.Requests
 	}
-	fmt.Fprintf(os.Stderr, "waitress-go stats: requests=%d gil_held_ns_per_request=%d app_ns_per_request=%d queue_depth=%d\n",
-		st.Requests, per, app, st.QueueDepth)
+	fmt.Fprintf(os.Stderr, "waitress-go stats: requests=%d gil_held_ns_per_request=%d app_ns_per_request=%d queue_ns_per_request=%d queue_depth=%d\n",
+		st.Requests, per, app, queued, st.QueueDepth)
 }

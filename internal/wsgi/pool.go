@@ -11,11 +11,20 @@ import (
 	"github.com/waitress-go/waitress-go/internal/python"
 )
 
-// stallAfter is how long a request may wait in the queue, while every thread holding the GIL is
-// asleep in the kernel, before another thread is let in: the holders are then blocked in I/O or
-// sleep (which release the GIL). Measured on 2 cores (../shared/notes/gil-scheduling.md): waking
-// threads any sooner makes them convoy on the GIL and halves throughput.
-const stallAfter = 500 * time.Microsecond
+// The monitor's timing. A request waits in the queue, while threads are working, until the
+// monitor finds every working thread blocked: seen asleep in the kernel on two looks during its
+// current request, without using the CPU in between. They are then in I/O or sleep (which release
+// the GIL), and another thread is let in. A working thread that is running, or only waiting for a
+// CPU, is making progress; waking another then only makes the two convoy on the GIL, which halved
+// throughput on 2 cores (../shared/notes/gil-scheduling.md).
+const (
+	// lookAsleep is the time between looks while every working thread is asleep: short, since
+	// each look spent waiting delays a request that could be running.
+	lookAsleep = 40 * time.Microsecond
+	// lookBusy is the time between looks while a working thread is running: it costs the busy
+	// machine a few microseconds a look, and the thread is probably about to take the request.
+	lookBusy = 500 * time.Microsecond
+)
 
 // wakeBatch is how many finished responses a busy worker collects before waking their
 // writers: fewer thread wake-ups while it holds the GIL, at most this many responses' delay.
@@ -44,8 +53,8 @@ type Pool struct {
 	queuedAt []int64 // unix nanos each queued request arrived, parallel to queue
 	head     int
 	idle     []*worker
-	holding  int  // workers inside their GIL-holding loop
-	waking   bool // a worker was woken and has not yet taken the GIL
+	holding  int // workers inside their GIL-holding loop
+	waking   int // workers woken that have not yet taken the GIL
 	closed   bool
 	lastWarn time.Time
 
@@ -54,9 +63,10 @@ type Pool struct {
 	workers sync.WaitGroup
 	all     []*worker
 
-	requests atomic.Int64
-	gilNanos atomic.Int64 // GIL held by workers outside the app
-	appNanos atomic.Int64
+	requests   atomic.Int64
+	gilNanos   atomic.Int64 // GIL held by workers outside the app
+	appNanos   atomic.Int64
+	queueNanos atomic.Int64 // requests' time in the queue
 }
 
 // Stats are the pool's counters since start.
@@ -66,7 +76,9 @@ type Stats struct {
 	// environ building, start_response, copying the response, bookkeeping.
 	GILNanosOutsideApp int64
 	AppNanos           int64
-	QueueDepth         int
+	// QueueNanos is the total time requests waited in the queue for a thread.
+	QueueNanos int64
+	QueueDepth int
 }
 
 // NewPool starts cfg.Threads Python threads for app.
@@ -108,16 +120,13 @@ func (p *Pool) Submit(r *Request) {
 	p.queuedAt = append(p.queuedAt, time.Now().UnixNano())
 	depth := len(p.queue) - p.head
 	var w *worker
-	if p.holding == 0 && !p.waking && len(p.idle) > 0 {
+	if p.holding == 0 && p.waking == 0 && len(p.idle) > 0 {
 		w = p.popIdle()
 	}
 	warn := 0
 	// As Waitress: warn when more requests wait than idle threads could take. A thread just
 	// woken counts as idle: it will take one.
-	available := len(p.idle)
-	if p.waking {
-		available++
-	}
+	available := len(p.idle) + p.waking
 	if over := depth - available; over > 0 {
 		if now := time.Now(); now.Sub(p.lastWarn) >= time.Second {
 			// Waitress logs this on every queued task; once a second carries the same news
@@ -146,12 +155,12 @@ func (p *Pool) Submit(r *Request) {
 func (p *Pool) popIdle() *worker {
 	w := p.idle[len(p.idle)-1]
 	p.idle = p.idle[:len(p.idle)-1]
-	p.waking = true
+	p.waking++
 	return w
 }
 
-// next takes the next queued request, or nil (p.mu held).
-func (p *Pool) next() *Request {
+// next takes the next queued request and the unix nanos it was queued at, or nil (p.mu held).
+func (p *Pool) next() (*Request, int64) {
 	if p.head == len(p.queue) {
 		if p.head > 0 {
 			clear(p.queue[:cap(p.queue)][:p.head])
@@ -159,76 +168,124 @@ func (p *Pool) next() *Request {
 			p.queuedAt = p.queuedAt[:0]
 			p.head = 0
 		}
-		return nil
+		return nil, 0
 	}
-	r := p.queue[p.head]
+	r, at := p.queue[p.head], p.queuedAt[p.head]
 	p.queue[p.head] = nil
 	p.head++
-	return r
+	return r, at
 }
 
-// monitor lets another thread in when a request has waited stallAfter while every thread
-// holding the GIL is blocked in the app with the GIL released. (Waiting for no completion
-// instead would starve a pool of sleepy requests: with many threads completing in turn there
-// is always a recent completion, however long the queue.)
+// monitor lets another thread in when requests are queued, a thread is idle, and every thread
+// holding the GIL is blocked in the app with the GIL released (see lookAsleep). (Waiting for no
+// completion instead would starve a pool of sleepy requests: with many threads completing in
+// turn there is always a recent completion, however long the queue.)
 func (p *Pool) monitor() {
+	t := newNapper()
+	defer t.close()
+	var holders, wakeBuf []*worker
 	for {
 		select {
 		case <-p.kick:
 		case <-p.stop:
 			return
 		}
-		blocked := 0
+		woke := false
 		for {
-			time.Sleep(stallAfter / 2)
 			p.mu.Lock()
-			if p.head == len(p.queue) {
+			if p.head == len(p.queue) || len(p.idle) == 0 {
+				// Nothing queued, or no thread to let in: a thread that finishes takes the
+				// next request itself, and it parks only once the queue is empty.
 				p.mu.Unlock()
 				break
 			}
-			stalled := !p.waking && len(p.idle) > 0 && time.Now().UnixNano()-p.queuedAt[p.head] > int64(stallAfter)
-			var holders []*worker
-			if stalled {
-				for _, w := range p.all {
-					if w.holding {
-						holders = append(holders, w)
-					}
-				}
+			if p.waking > 0 {
+				// A thread woken last has not taken the GIL yet.
+				p.mu.Unlock()
+				t.nap(lookAsleep)
+				continue
 			}
+			age := time.Duration(time.Now().UnixNano() - p.queuedAt[p.head])
+			holders = p.holders(holders)
 			p.mu.Unlock()
-			if !stalled {
-				blocked = 0
+			seen := look(holders)
+			if seen == holderRunning {
+				t.nap(lookBusy)
 				continue
 			}
-			// A holder that is running (or only waiting for a CPU) is making progress: another
-			// thread would just contend with it for the GIL. Wake one only when every holder has
-			// been asleep in the kernel for two looks in a row.
-			asleep := true
-			for _, w := range holders {
-				if !w.probe.sleeping() {
-					asleep = false
-					break
-				}
-			}
-			if !asleep {
-				blocked = 0
+			if seen == holderFellAsleep || age < stallAfter {
+				t.nap(lookAsleep)
 				continue
 			}
-			if blocked++; blocked < 2 {
-				continue
-			}
-			blocked = 0
+			// Every working thread is blocked: let in one thread per queued request (or one where
+			// that cannot be known for sure), rather than one per look.
 			p.mu.Lock()
-			var w *worker
-			if p.head < len(p.queue) && !p.waking && len(p.idle) > 0 {
-				w = p.popIdle()
+			n := min(len(p.queue)-p.head, len(p.idle))
+			if !probesThreads || p.waking > 0 {
+				n = min(n, 1-p.waking)
+			}
+			wake := wakeBuf[:0]
+			for range n {
+				wake = append(wake, p.popIdle())
 			}
 			p.mu.Unlock()
-			if w != nil {
+			for i, w := range wake {
+				woke = true
 				w.wake <- struct{}{}
+				wake[i] = nil
 			}
+			wakeBuf = wake
+		}
+		if woke && probesThreads {
+			// The thread just woken is likely to block in the app as the others did; seeing it
+			// asleep now saves the next queued request a second look.
+			t.nap(4 * lookAsleep)
+			p.mu.Lock()
+			holders = p.holders(holders)
+			p.mu.Unlock()
+			look(holders)
+		}
+		clear(holders)
+	}
+}
+
+// holders lists the workers holding the GIL into buf (p.mu held).
+func (p *Pool) holders(buf []*worker) []*worker {
+	buf = buf[:0]
+	for _, w := range p.all {
+		if w.holding {
+			buf = append(buf, w)
 		}
 	}
+	return buf
+}
+
+// What a look at the working threads found.
+const (
+	holdersBlocked   = iota // all asleep, each since an earlier look in its current request
+	holderFellAsleep        // all asleep, some not seen asleep before in this request
+	holderRunning           // some running or runnable
+)
+
+// look probes the threads holding the GIL (monitor only). A thread's state costs a few
+// microseconds to read, its CPU time a fraction of one: a thread seen asleep before in the same
+// request that has not used the CPU since is still asleep, so with many threads blocked in the
+// app only the ones that moved are read in full.
+func look(holders []*worker) int {
+	seen := holdersBlocked
+	for _, w := range holders {
+		seq := w.seq.Load()
+		if w.seenSeq == seq && w.probe.cpuNanos() == w.seenCPU {
+			continue
+		}
+		if !w.probe.sleeping() {
+			w.seenSeq = 0
+			return holderRunning
+		}
+		w.seenSeq, w.seenCPU = seq, w.probe.cpuNanos()
+		seen = holderFellAsleep
+	}
+	return seen
 }
 
 // leaveGIL is called by a worker about to block (GIL released) in the middle of a request, so
@@ -238,7 +295,7 @@ func (p *Pool) leaveGIL(w *worker) {
 	p.holding--
 	w.holding = false
 	var next *worker
-	if p.head < len(p.queue) && !p.waking && len(p.idle) > 0 {
+	if p.head < len(p.queue) && p.waking == 0 && len(p.idle) > 0 {
 		next = p.popIdle()
 	}
 	p.mu.Unlock()
@@ -263,6 +320,7 @@ func (p *Pool) Stats() Stats {
 		Requests:           p.requests.Load(),
 		GILNanosOutsideApp: p.gilNanos.Load(),
 		AppNanos:           p.appNanos.Load(),
+		QueueNanos:         p.queueNanos.Load(),
 		QueueDepth:         depth,
 	}
 }
@@ -277,7 +335,7 @@ func (p *Pool) Shutdown(timeout time.Duration) bool {
 	p.mu.Unlock()
 	for {
 		p.mu.Lock()
-		drained := p.head == len(p.queue) && p.holding == 0 && !p.waking && len(p.idle) == len(p.all)
+		drained := p.head == len(p.queue) && p.holding == 0 && p.waking == 0 && len(p.idle) == len(p.all)
 		p.mu.Unlock()
 		if drained {
 			break
@@ -300,7 +358,7 @@ func (p *Pool) Shutdown(timeout time.Duration) bool {
 func (p *Pool) failQueued() {
 	p.mu.Lock()
 	var left []*Request
-	for r := p.next(); r != nil; r = p.next() {
+	for r, _ := p.next(); r != nil; r, _ = p.next() {
 		left = append(left, r)
 	}
 	p.mu.Unlock()
@@ -329,12 +387,12 @@ func (p *Pool) runWorker(ready chan<- *worker) {
 		p.mu.Lock()
 		p.holding++
 		w.holding = true
-		p.waking = false
+		p.waking--
 		p.mu.Unlock()
 		var app, waited int64
 		for {
 			p.mu.Lock()
-			r := p.next()
+			r, at := p.next()
 			if r == nil {
 				p.holding--
 				w.holding = false
@@ -343,6 +401,8 @@ func (p *Pool) runWorker(ready chan<- *worker) {
 				break
 			}
 			p.mu.Unlock()
+			p.queueNanos.Add(time.Now().UnixNano() - at)
+			w.seq.Add(1)
 			a, wt := w.serve(r)
 			app += a
 			waited += wt

@@ -6,6 +6,7 @@ package wsgi
 // worker, as the time-based rule alone decides.
 type threadProbe struct{}
 
-func newThreadProbe() *threadProbe    { return nil }
-func (p *threadProbe) sleeping() bool { return true }
-func (p *threadProbe) close()         {}
+func newThreadProbe() *threadProbe     { return nil }
+func (p *threadProbe) sleeping() bool  { return true }
+func (p *threadProbe) cpuNanos() int64 { return 0 }
+func (p *threadProbe) close()          {}

@@ -2,6 +2,7 @@ package wsgi
 
 import (
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/waitress-go/waitress-go/internal/python"
@@ -21,6 +22,13 @@ type worker struct {
 	// holding is true while the worker is in its GIL-holding loop (guarded by p.mu).
 	holding bool
 	probe   *threadProbe
+	// seq counts the requests the worker has started, so the monitor can tell whether what it
+	// saw of the thread was during the current one.
+	seq atomic.Uint64
+	// seenSeq and seenCPU record when the monitor last saw the thread asleep: during request
+	// seenSeq (0: not seen), having used seenCPU nanoseconds of CPU. Monitor only.
+	seenSeq uint64
+	seenCPU int64
 	// wakes are responses ended with DoneDeferred whose writers are still to be woken.
 	wakes []DeferredDone
 
