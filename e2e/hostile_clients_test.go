@@ -153,18 +153,19 @@ func startProber(s *server) *prober {
 	p := &prober{stopc: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
+		// The first probe goes out at once: some attacks are over within the interval.
 		for {
+			start := time.Now()
+			if err := probeOnce(s.addr); err != nil {
+				p.errs = append(p.errs, err)
+			} else {
+				p.lat = append(p.lat, time.Since(start))
+			}
 			select {
 			case <-p.stopc:
 				return
 			case <-time.After(50 * time.Millisecond):
 			}
-			start := time.Now()
-			if err := probeOnce(s.addr); err != nil {
-				p.errs = append(p.errs, err)
-				continue
-			}
-			p.lat = append(p.lat, time.Since(start))
 		}
 	}()
 	return p

@@ -3,7 +3,6 @@ package server
 import (
 	"io"
 	"os"
-	"time"
 )
 
 // readBody reads the whole body of c.req, whose head ends at c.r0. A body of InbufOverflow
@@ -67,7 +66,7 @@ func (c *conn) sendContinue() {
 	if c.la != nil && !c.la.waitIdle() {
 		return
 	}
-	c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.ChannelTimeout))
+	c.armWrite()
 	if _, err := c.nc.Write(continueLine); err != nil {
 		c.writeError(err)
 	}
@@ -76,7 +75,7 @@ func (c *conn) sendContinue() {
 // extendReadDeadline gives a body ChannelTimeout of inactivity, not of total time, like
 // Waitress's last_activity: a large upload on a slow link may take longer.
 func (c *conn) extendReadDeadline() {
-	c.armRead(time.Now().Add(c.srv.cfg.ChannelTimeout))
+	c.armRead()
 }
 
 // progressReader reads the connection, pushing the read deadline out while data arrives.

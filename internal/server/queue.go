@@ -203,7 +203,7 @@ func (w *response) discardLocked() {
 // writeBatch sends segments in order: runs of memory segments with one writev, file ranges
 // with sendfile where the connection supports it.
 func (c *conn) writeBatch(batch []segment) (sent int64, err error) {
-	c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.ChannelTimeout))
+	c.armWrite()
 	for i := 0; i < len(batch); {
 		if batch[i].f == nil {
 			j := i
@@ -262,7 +262,7 @@ func (c *conn) sendFile(f *os.File, off, n int64) (int64, error) {
 		if m < k {
 			return total, io.ErrUnexpectedEOF
 		}
-		c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.ChannelTimeout))
+		c.armWrite()
 	}
 	return total, nil
 }
