@@ -295,6 +295,63 @@ func TestConcurrentSleepers(t *testing.T) {
 }
 
 // TestNoLeak runs many requests and checks the interpreter's allocated blocks stay flat.
+// TestBusyAppKeepsOneThread: requests queued behind an app that computes (and so keeps the
+// GIL) are run by the thread already working, not handed to other threads that would only take
+// turns with it on the GIL.
+func TestBusyAppKeepsOneThread(t *testing.T) {
+	p := loadTestApp(t, "busy")
+	var mu sync.Mutex
+	threads := map[string]int{}
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec := run(t, p, baseEnv, "")
+			mu.Lock()
+			threads[rec.body.String()]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	// One extra thread is tolerated: a look can catch the worker in a page fault on a loaded
+	// machine. Waking a thread per queued request would use all four.
+	if len(threads) > 2 {
+		t.Errorf("16 busy requests ran on %d threads %v; want the working thread to keep them", len(threads), threads)
+	}
+}
+
+// TestSleepersBurstOverlap: a burst of requests that block in the app gets every thread of a
+// larger pool, each let in as soon as the ones working are seen blocked.
+func TestSleepersBurstOverlap(t *testing.T) {
+	app, err := Load("apps:sleepy", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewPool(app, PoolConfig{Threads: 8, Log: func(string, slog.Level, string) {}})
+	t.Cleanup(func() { p.Shutdown(5 * time.Second) })
+	var d time.Duration
+	for try := 0; try < 3; try++ {
+		start := time.Now()
+		var wg sync.WaitGroup
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if rec := run(t, p, baseEnv, ""); rec.body.String() != "slept" {
+					t.Errorf("body %q", rec.body.String())
+				}
+			}()
+		}
+		wg.Wait()
+		// Serially: 1.6 s. Overlapped: 0.2 s plus the wake-ups.
+		if d = time.Since(start); d < 350*time.Millisecond {
+			return
+		}
+	}
+	t.Fatalf("8 requests sleeping 0.2s on 8 threads took %v; they must overlap", d)
+}
+
 func TestNoLeak(t *testing.T) {
 	p := loadTestApp(t, "environ_dump")
 	for i := 0; i < 2000; i++ {

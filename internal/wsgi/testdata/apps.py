@@ -111,6 +111,16 @@ def sleepy(environ, start_response):
     return [b"slept"]
 
 
+def busy(environ, start_response):
+    # Pure-Python work that never releases the GIL: another thread could only contend for it.
+    import threading
+    end = time.perf_counter() + 0.003
+    while time.perf_counter() < end:
+        pass
+    start_response("200 OK", [])
+    return [str(threading.get_ident()).encode()]
+
+
 def file_app(environ, start_response):
     f = open(environ["QUERY_STRING"], "rb")
     start_response("200 OK", [("Content-Type", "application/octet-stream")])
