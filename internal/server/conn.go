@@ -91,6 +91,7 @@ func (c *conn) wakeIdle() {
 func (c *conn) serve() {
 	defer c.srv.removeConn(c)
 	defer c.cleanupBody()
+	defer c.resp.closeSpool()
 	if c.srv.cfg.ChannelRequestLookahead > 0 {
 		c.serveLookahead()
 		return

@@ -402,3 +402,47 @@ func TestListen(t *testing.T) {
 		io.ReadAll(io.LimitReader(nc, 10))
 	})
 }
+
+// TestSpoolKeptPerConnection: output above OutbufOverflow goes through one spool file per
+// connection, reused by its later responses and closed with the connection.
+func TestSpoolKeptPerConnection(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("needs /proc/self/fd to count open spool files")
+	}
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir)
+	openSpools := func() int {
+		n := 0
+		fds, _ := os.ReadDir("/proc/self/fd")
+		for _, fd := range fds {
+			if link, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && strings.HasPrefix(link, dir) {
+				n++
+			}
+		}
+		return n
+	}
+	cfg := defaultCfg()
+	cfg.OutbufOverflow = 64 << 10
+	body := strings.Repeat("s", 256<<10)
+	ts := startServer(t, cfg, func(r *wsgi.Request) {
+		respond(r, "200 OK", hdr("Content-Length", strconv.Itoa(len(body))), body)
+	})
+	c := dial(t, ts.addr)
+	for i := 0; i < 3; i++ {
+		c.send(get("/"))
+		if resp, got := c.response("GET"); resp.StatusCode != 200 || got != body {
+			t.Fatalf("response %d: status %d, %d bytes", i, resp.StatusCode, len(got))
+		}
+		if n := openSpools(); n != 1 {
+			t.Fatalf("after response %d: %d spool files open, want the connection's one", i, n)
+		}
+	}
+	c.nc.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for openSpools() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d spool files still open after the connection closed", openSpools())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
