@@ -218,18 +218,44 @@ func (c *Call) Head() (status string, headers [][2]string) {
 	return status, headers
 }
 
-// Chunks calls f with each pending body chunk (memory owned by Python: f must copy), then drops
-// them.
-func (c *Call) Chunks(f func([]byte)) {
+// Chunks calls f with each pending body chunk, then drops them. The memory belongs to the
+// chunk's bytes object, obj: f must copy it, or call obj.Keep to go on reading it after Chunks.
+func (c *Call) Chunks(f func(b []byte, obj Chunk)) {
 	r := c.req
 	if r.nvec == 0 {
 		return
 	}
 	vec := unsafe.Slice(r.vec, int(r.nvec))
 	for _, v := range vec {
-		f(unsafe.Slice((*byte)(unsafe.Pointer(v.p)), int(v.n)))
+		f(unsafe.Slice((*byte)(unsafe.Pointer(v.p)), int(v.n)), Chunk{v.obj})
 	}
 	C.wgo_take_chunks(r)
+}
+
+// Chunk is a body chunk's bytes object, borrowed for the duration of a Chunks callback.
+type Chunk struct{ obj *C.PyObject }
+
+// Keep takes a reference to the chunk's bytes object (GIL held), so that its memory stays
+// valid, and unchanged (bytes are immutable), until the Ref is released.
+func (ch Chunk) Keep() Ref {
+	C.wgo_incref(ch.obj)
+	return Ref{ch.obj}
+}
+
+// Ref is a reference to a Python object owned by Go. Whoever holds it releases it exactly once,
+// with Release.
+type Ref struct{ obj *C.PyObject }
+
+// Release drops refs (GIL held).
+func Release(refs []Ref) {
+	if len(refs) == 0 {
+		return
+	}
+	objs := make([]*C.PyObject, len(refs))
+	for i, r := range refs {
+		objs[i] = r.obj
+	}
+	C.wgo_decref_all(&objs[0], C.int(len(objs)))
 }
 
 // FileInfo returns the duplicated descriptor, offset and size for a File outcome; the caller

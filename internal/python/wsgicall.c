@@ -265,6 +265,7 @@ static int add_chunk(wgo_req *req, PyObject *b) {
 	}
 	req->vec[req->nvec].p = p;
 	req->vec[req->nvec].n = n;
+	req->vec[req->nvec].obj = b;
 	req->nvec++;
 	req->pending += n;
 	req->headers_sent = 1;
@@ -767,6 +768,14 @@ void wgo_take_chunks(wgo_req *req) {
 		req->nvec = 0;
 		req->pending = 0;
 	}
+}
+
+// wgo_incref takes a reference for Go to hold (GIL held).
+void wgo_incref(PyObject *o) { wgo.Py_IncRef(o); }
+
+// wgo_decref_all drops references Go held (GIL held).
+void wgo_decref_all(PyObject **objs, int n) {
+	for (int i = 0; i < n; i++) wgo.Py_DecRef(objs[i]);
 }
 
 // wgo_finish releases everything the request held.

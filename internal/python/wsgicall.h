@@ -18,6 +18,7 @@ enum {
 typedef struct {
 	const char *p;
 	Py_ssize_t n;
+	PyObject *obj; // the bytes object (borrowed from req->chunks)
 } wgo_vec;
 
 // wgo_env holds what is shared by every request of one application.
@@ -77,6 +78,8 @@ int wgo_intern(wgo_env *env, const char *s, Py_ssize_t n);
 wgo_req *wgo_req_new(wgo_env *env);
 int wgo_run(wgo_req *req);
 void wgo_take_chunks(wgo_req *req);
+void wgo_incref(PyObject *o);
+void wgo_decref_all(PyObject **objs, int n);
 void wgo_finish(wgo_req *req);
 void wgo_req_free(wgo_req *req);
 int wgo_serialize_head(wgo_req *req);

@@ -446,3 +446,62 @@ func TestSpoolKeptPerConnection(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestBorrowedBody: a large body lent by the application is sent as it is and given back exactly
+// once, whether the client reads it or has gone; framing that would change it is declined.
+func TestBorrowedBody(t *testing.T) {
+	body := bytes.Repeat([]byte("b"), 512<<10)
+	tests := []struct {
+		name     string
+		headers  []wsgi.Header
+		wantLent bool
+		hangUp   bool
+	}{
+		{"with Content-Length", hdr("Content-Length", strconv.Itoa(len(body))), true, false},
+		{"without Content-Length", nil, false, false}, // chunked framing
+		{"client gone", hdr("Content-Length", strconv.Itoa(len(body))), true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var released atomic.Int32
+			lent := make(chan bool, 1)
+			ts := startServer(t, defaultCfg(), func(r *wsgi.Request) {
+				if tt.hangUp {
+					time.Sleep(50 * time.Millisecond)
+				}
+				r.Out.Start("200 OK", tt.headers)
+				ok, _ := r.Out.(wsgi.Borrower).BodyBorrowed(body, func() { released.Add(1) })
+				if !ok {
+					r.Out.Body(body)
+				}
+				lent <- ok
+				r.Out.Done(nil)
+			})
+			c := dial(t, ts.addr)
+			c.send(get("/"))
+			if tt.hangUp {
+				c.nc.Close()
+			} else if resp, got := c.response("GET"); resp.StatusCode != 200 || got != string(body) {
+				t.Fatalf("status %d, %d bytes; want the body intact", resp.StatusCode, len(got))
+			}
+			if ok := <-lent; ok != tt.wantLent {
+				t.Fatalf("lent = %v, want %v", ok, tt.wantLent)
+			}
+			want := int32(0)
+			if tt.wantLent {
+				want = 1
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for released.Load() != want && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			time.Sleep(20 * time.Millisecond) // a second release would show by now
+			if n := released.Load(); n != want {
+				t.Fatalf("released %d times, want %d", n, want)
+			}
+			if b := ts.borrowed.Load(); b != 0 {
+				t.Fatalf("%d bytes still counted as lent", b)
+			}
+		})
+	}
+}

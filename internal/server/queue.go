@@ -17,7 +17,7 @@ var (
 // memTail returns the queued memory segment that new bytes can be appended to. After
 // appending to it directly, call recount.
 func (w *response) memTail() *segment {
-	if n := len(w.q); n > 0 && w.q[n-1].f == nil {
+	if n := len(w.q); n > 0 && w.q[n-1].f == nil && w.q[n-1].release == nil {
 		t := &w.q[n-1]
 		w.tailLen = int64(len(t.mem))
 		return t
@@ -159,6 +159,8 @@ func (w *response) writeLoop() bool {
 				w.spoolSegs--
 			} else if sg.f != nil {
 				sg.f.Close()
+			} else if sg.release != nil {
+				w.giveBack(sg)
 			} else {
 				putBuf(sg.mem)
 			}
@@ -188,6 +190,9 @@ func (w *response) discardLocked() {
 		sg := &w.q[i]
 		if sg.f != nil && !sg.spool {
 			sg.f.Close()
+		}
+		if sg.release != nil {
+			w.giveBack(sg)
 		}
 		*sg = segment{}
 	}

@@ -27,6 +27,8 @@ type segment struct {
 	n   int64
 	// spool marks a range of the connection's spool file (not closed after sending).
 	spool bool
+	// release, for memory lent by the application (BodyBorrowed), gives it back once sent.
+	release func()
 }
 
 func (sg *segment) size() int64 {

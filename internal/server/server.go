@@ -41,6 +41,7 @@ type Server struct {
 	urlPrefix, serverName, ident, urlScheme []byte
 
 	dates    dateCache
+	borrowed atomic.Int64 // bytes of application objects being sent without a copy
 	proxyCfg proxy.Config
 	limits   http1.Limits
 

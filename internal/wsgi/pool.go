@@ -58,6 +58,11 @@ type Pool struct {
 	closed   bool
 	lastWarn time.Time
 
+	// released are references to bytes objects that Outputs have finished sending; a worker
+	// drops them the next time it holds the GIL.
+	released  []python.Ref
+	nreleased atomic.Int32
+
 	kick    chan struct{}
 	stop    chan struct{}
 	workers sync.WaitGroup
@@ -288,6 +293,38 @@ func look(holders []*worker) int {
 	return seen
 }
 
+// release queues ref to be dropped by a worker (any goroutine). An idle pool wakes a thread for
+// it, so that a large body is not kept alive until the next request.
+func (p *Pool) release(ref python.Ref) {
+	p.mu.Lock()
+	p.released = append(p.released, ref)
+	p.nreleased.Add(1)
+	var w *worker
+	if p.holding == 0 && p.waking == 0 && len(p.idle) > 0 && !p.closed {
+		w = p.popIdle()
+	}
+	p.mu.Unlock()
+	if w != nil {
+		w.wake <- struct{}{}
+	}
+}
+
+// dropReleased drops the references queued by release (GIL held).
+func (p *Pool) dropReleased(buf []python.Ref) []python.Ref {
+	if p.nreleased.Load() == 0 {
+		return buf
+	}
+	p.mu.Lock()
+	buf = append(buf[:0], p.released...)
+	clear(p.released)
+	p.released = p.released[:0]
+	p.nreleased.Store(0)
+	p.mu.Unlock()
+	python.Release(buf)
+	clear(buf)
+	return buf[:0]
+}
+
 // leaveGIL is called by a worker about to block (GIL released) in the middle of a request, so
 // queued requests are not left waiting on it.
 func (p *Pool) leaveGIL(w *worker) {
@@ -391,8 +428,14 @@ func (p *Pool) runWorker(ready chan<- *worker) {
 		p.mu.Unlock()
 		var app, waited int64
 		for {
+			w.drops = p.dropReleased(w.drops)
 			p.mu.Lock()
 			r, at := p.next()
+			if r == nil && len(p.released) > 0 {
+				// Released while this batch ran: drop them before parking.
+				p.mu.Unlock()
+				continue
+			}
 			if r == nil {
 				p.holding--
 				w.holding = false
@@ -419,6 +462,7 @@ func (p *Pool) runWorker(ready chan<- *worker) {
 		w.wakeDone()
 	}
 	w.th.Acquire()
+	w.drops = p.dropReleased(w.drops)
 	w.call.Close()
 	w.th.Release()
 	w.th.Close()

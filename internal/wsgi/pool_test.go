@@ -337,6 +337,62 @@ func TestConcurrentSleepers(t *testing.T) {
 	}
 }
 
+// lender is a recorder that accepts large chunks without copying, as the server does, and gives
+// them back when the test says.
+type lender struct {
+	*recorder
+	lent     [][]byte
+	releases []func()
+}
+
+func (l *lender) BodyBorrowed(p []byte, release func()) (bool, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lent = append(l.lent, p)
+	l.releases = append(l.releases, release)
+	return true, false
+}
+
+// TestBorrowedBodyReleased: a large body is lent to the Output without a copy, stays intact
+// while lent, and its bytes object gets back to its former reference count once released.
+func TestBorrowedBodyReleased(t *testing.T) {
+	p := loadTestApp(t, "big_const")
+	refs := loadTestApp(t, "big_refs")
+	count := func() string { return run(t, refs, baseEnv, "").body.String() }
+	before := count()
+	var lenders []*lender
+	for i := 0; i < 3; i++ {
+		l := &lender{recorder: newRecorder()}
+		p.Submit(&Request{Environ: baseEnv, Out: l})
+		select {
+		case <-l.done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("request did not complete")
+		}
+		if len(l.lent) != 1 || l.body.Len() != 0 {
+			t.Fatalf("lent %d chunks and copied %d bytes; want the body lent whole", len(l.lent), l.body.Len())
+		}
+		lenders = append(lenders, l)
+	}
+	if during := count(); during == before {
+		t.Fatalf("reference count %s while lent, as before; the Output must hold a reference", during)
+	}
+	for _, l := range lenders {
+		if !bytes.Equal(l.lent[0], bytes.Repeat([]byte("z"), 1<<20)) {
+			t.Fatal("lent body changed while lent")
+		}
+		l.releases[0]()
+	}
+	// The pool drops released references with the GIL held, on its next request or at once.
+	deadline := time.Now().Add(5 * time.Second)
+	for count() != before {
+		if time.Now().After(deadline) {
+			t.Fatalf("reference count %s after release, want %s", count(), before)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestNoLeak(t *testing.T) {
 	p := loadTestApp(t, "environ_dump")
 	for i := 0; i < 2000; i++ {

@@ -73,6 +73,14 @@ type Output interface {
 	Done(err *AppError)
 }
 
+// Borrower may be implemented by an Output to send large body chunks straight from the
+// application's bytes objects instead of copying them. BodyBorrowed is Body without the copy: if
+// it accepts p it calls release, from any goroutine, once it no longer reads p; if not, it calls
+// nothing and the pool falls back to Body.
+type Borrower interface {
+	BodyBorrowed(p []byte, release func()) (accepted, full bool)
+}
+
 // DeferredDone may be implemented by an Output to let the pool end responses in batches: the
 // pool calls DoneDeferred (instead of Done) from a worker that holds the GIL and Wake later for
 // several responses at once, ideally after releasing the GIL. Waking the goroutine that writes

@@ -8,6 +8,10 @@ import (
 	"github.com/waitress-go/waitress-go/internal/python"
 )
 
+// borrowMin is the chunk size from which a response body is lent to a Borrower rather than
+// copied: copying a few hundred kilobytes costs more than the reference and the deferred release.
+const borrowMin = 128 << 10
+
 // deferBelow is the app time under which a response's writer is woken in a batch rather than
 // at once (see DeferredDone): batching pays off for fast apps, whose requests follow one another
 // within microseconds.
@@ -31,6 +35,8 @@ type worker struct {
 	seenCPU int64
 	// wakes are responses ended with DoneDeferred whose writers are still to be woken.
 	wakes []DeferredDone
+	// drops is reused for dropping released references.
+	drops []python.Ref
 
 	r       *Request
 	started bool  // Output.Start was called for r
@@ -55,7 +61,7 @@ func (w *worker) serve(r *Request) (appNanos, waitNanos int64) {
 	switch out {
 	case python.Done:
 		w.start()
-		w.call.Chunks(func(b []byte) { r.Out.Body(b) })
+		w.call.Chunks(func(b []byte, obj python.Chunk) { w.body(b, obj) })
 	case python.File:
 		w.start()
 		fd, off, size := w.call.FileInfo()
@@ -69,7 +75,7 @@ func (w *worker) serve(r *Request) (appNanos, waitNanos int64) {
 			// As in Waitress: what the app produced before failing is sent, then the
 			// connection is closed.
 			w.start()
-			w.call.Chunks(func(b []byte) { r.Out.Body(b) })
+			w.call.Chunks(func(b []byte, obj python.Chunk) { w.body(b, obj) })
 		}
 		err = &AppError{Message: msg, Traceback: tb, HeadersSent: w.started}
 	case python.Abort:
@@ -88,6 +94,21 @@ func (w *worker) serve(r *Request) (appNanos, waitNanos int64) {
 		w.wakeDone()
 	}
 	return appNanos, w.waited
+}
+
+// body hands one chunk of the current response to its Output (GIL held) and reports whether
+// the output is above the high watermark. Large chunks are lent rather than copied where the
+// Output can send them as they are: the bytes object is kept alive until the Output releases it.
+func (w *worker) body(b []byte, obj python.Chunk) (full bool) {
+	if br, ok := w.r.Out.(Borrower); ok && len(b) >= borrowMin {
+		ref := obj.Keep()
+		accepted, full := br.BodyBorrowed(b, func() { w.p.release(ref) })
+		if accepted {
+			return full
+		}
+		python.Release([]python.Ref{ref})
+	}
+	return w.r.Out.Body(b)
 }
 
 // wakeDone wakes the writers of the responses ended since the last call.
@@ -116,8 +137,8 @@ func (w *worker) start() {
 func (w *worker) Flush(c *python.Call) bool {
 	w.start()
 	full := false
-	c.Chunks(func(b []byte) {
-		if w.r.Out.Body(b) {
+	c.Chunks(func(b []byte, obj python.Chunk) {
+		if w.body(b, obj) {
 			full = true
 		}
 	})

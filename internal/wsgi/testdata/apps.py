@@ -111,6 +111,19 @@ def sleepy(environ, start_response):
     return [b"slept"]
 
 
+BIG = b"z" * (1 << 20)
+
+
+def big_const(environ, start_response):
+    start_response("200 OK", [("Content-Length", str(len(BIG)))])
+    return [BIG]
+
+
+def big_refs(environ, start_response):
+    start_response("200 OK", [])
+    return [str(sys.getrefcount(BIG)).encode()]
+
+
 def busy(environ, start_response):
     # Pure-Python work that never releases the GIL: another thread could only contend for it.
     import threading
