@@ -251,11 +251,8 @@ func Release(refs []Ref) {
 	if len(refs) == 0 {
 		return
 	}
-	objs := make([]*C.PyObject, len(refs))
-	for i, r := range refs {
-		objs[i] = r.obj
-	}
-	C.wgo_decref_all(&objs[0], C.int(len(objs)))
+	// A Ref is laid out as the one pointer it holds, so refs is already the C array.
+	C.wgo_decref_all((**C.PyObject)(unsafe.Pointer(&refs[0])), C.int(len(refs)))
 }
 
 // FileInfo returns the duplicated descriptor, offset and size for a File outcome; the caller

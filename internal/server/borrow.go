@@ -31,10 +31,7 @@ func (w *response) BodyBorrowed(p []byte, release func()) (accepted, full bool) 
 	w.written += n
 	w.q = append(w.q, segment{mem: p, release: release})
 	w.pending += n
-	// As Body, for a piece of at least maxKeptOut.
-	w.hold = false
-	w.cond.Broadcast()
-	return true, w.pending > s.cfg.OutbufHighWatermark
+	return true, w.queued()
 }
 
 // giveBack returns a lent segment's memory to the application (w.mu held).

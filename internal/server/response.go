@@ -133,6 +133,15 @@ func (w *response) Body(p []byte) bool {
 	if len(p) > 0 {
 		logs = w.appendBody(p)
 	}
+	full := w.queued()
+	w.mu.Unlock()
+	w.c.srv.logAll(logs)
+	return full
+}
+
+// queued wakes the writer, or holds the output back, after body bytes were queued, and reports
+// whether the application should Wait (w.mu held).
+func (w *response) queued() (full bool) {
 	// Waking the connection's writer from here costs the worker a futex call while it holds
 	// the GIL, so small pieces are held back for up to holdDelay: a typical response (Start,
 	// Body, Done) then goes out with the one wake-up Done makes, in a single write, and a slow
@@ -145,10 +154,7 @@ func (w *response) Body(p []byte) bool {
 		w.hold = true
 		w.armHold()
 	}
-	full := w.pending > w.c.srv.cfg.OutbufHighWatermark
-	w.mu.Unlock()
-	w.c.srv.logAll(logs)
-	return full
+	return w.pending > w.c.srv.cfg.OutbufHighWatermark
 }
 
 // appendBody applies Waitress's task.write rules to p and queues what is to be sent.

@@ -226,8 +226,11 @@ func (p *Pool) monitor() {
 			// that cannot be known for sure), rather than one per look.
 			p.mu.Lock()
 			n := min(len(p.queue)-p.head, len(p.idle))
-			if !probesThreads || p.waking > 0 {
-				n = min(n, 1-p.waking)
+			switch {
+			case p.waking > 0:
+				n = 0 // woken since the look: wait for it
+			case !probesThreads:
+				n = min(n, 1)
 			}
 			wake := wakeBuf[:0]
 			for range n {
@@ -315,9 +318,7 @@ func (p *Pool) dropReleased(buf []python.Ref) []python.Ref {
 		return buf
 	}
 	p.mu.Lock()
-	buf = append(buf[:0], p.released...)
-	clear(p.released)
-	p.released = p.released[:0]
+	buf, p.released = p.released, buf[:0]
 	p.nreleased.Store(0)
 	p.mu.Unlock()
 	python.Release(buf)
