@@ -102,9 +102,10 @@ func (c *Call) cachedKey(key string) int32 {
 // Sink receives what a Call produces while the app runs. Both methods run on the worker's
 // thread with the GIL held.
 type Sink interface {
-	// Flush is called when the pending body passed the budget during the app: the sink takes
-	// the head (once) and chunks from c, and may release and retake the GIL to wait for the
-	// client. It returns false when the client is gone.
+	// Flush is called when the pending body passed the budget during the app, or when a
+	// streaming iterable produced an item: the sink takes the head (once) and chunks from c,
+	// and may release and retake the GIL to wait for the client. It returns false when the
+	// client is gone.
 	Flush(c *Call) bool
 	// Disconnected backs waitress.client_disconnected.
 	Disconnected() bool
@@ -191,8 +192,18 @@ func (c *Call) Run(vars []EnvVar, body []byte, bodyFD int, sink Sink) Outcome {
 	out := Outcome(C.wgo_run(r))
 	// The C side must not keep Go pointers past the call.
 	r.strbuf, r.items, r.body = nil, nil, nil
+	for out == more {
+		gone := C.int(0)
+		if c.sink != nil && !c.sink.Flush(c) {
+			gone = 1
+		}
+		out = Outcome(C.wgo_resume(r, gone))
+	}
 	return out
 }
+
+// more is wgo_run's "streaming output is pending" outcome, handled inside Run.
+const more Outcome = C.WGO_MORE
 
 // HeadReady reports whether a status and headers are available and not yet taken.
 func (c *Call) HeadReady() bool { return c.req.head_ready != 0 && c.req.head_taken == 0 }

@@ -646,6 +646,8 @@ static int try_file(wgo_req *req) {
 	return 1;
 }
 
+static int iterate(wgo_req *req);
+
 // wgo_run runs one request up to its end (flushing to Go through wgoFlush when the pending body
 // grows past the budget). See the WGO_* outcomes.
 int wgo_run(wgo_req *req) {
@@ -710,16 +712,38 @@ int wgo_run(wgo_req *req) {
 	if (!req->iter) {
 		return app_fail(req, t0);
 	}
-	PyObject *item;
 	// A list or tuple is complete already; any other iterable may block before its next item
 	// (a generator streaming events), so what it produced so far goes to Go first, and reaches
 	// the client while the app works on the rest.
-	int streaming = !(FLAGS(req->result) & (WGO_TPFLAGS_LIST | WGO_TPFLAGS_TUPLE));
+	req->streaming = !(FLAGS(req->result) & (WGO_TPFLAGS_LIST | WGO_TPFLAGS_TUPLE));
+	req->app_ns += now_ns() - t0;
+	return iterate(req);
+}
+
+// wgo_resume goes on iterating after WGO_MORE, once Go has taken the chunks; gone reports that
+// the client went away meanwhile, which ends the response as a failed flush does.
+int wgo_resume(wgo_req *req, int gone) {
+	if (gone) {
+		wgo.PyErr_SetString(req->env->disconnected_exc, "client disconnected");
+		return fail(req);
+	}
+	return iterate(req);
+}
+
+// iterate consumes the response iterable until it ends, fails, or (streaming) produces chunks
+// that must reach Go before the next item. Returning WGO_MORE for those, rather than calling
+// into Go from here, keeps the crossing a cheap Go-to-C call.
+static int iterate(wgo_req *req) {
+	wgo_sr *sr = (wgo_sr *)req->sr;
+	int64_t t0 = now_ns();
+	PyObject *item;
 	for (;;) {
-		if (streaming && req->nvec > 0) {
-			if ((!req->head_ready && wgo_serialize_head(req) < 0) || flush(req) < 0) {
+		if (req->streaming && req->nvec > 0) {
+			if (!req->head_ready && wgo_serialize_head(req) < 0) {
 				return app_fail(req, t0);
 			}
+			req->app_ns += now_ns() - t0;
+			return WGO_MORE;
 		}
 		item = wgo.PyIter_Next(req->iter);
 		if (!item) break;

@@ -12,6 +12,7 @@ enum {
 	WGO_FILE = 1,  // head ready; send file_fd from file_off for file_size bytes; iterable closed
 	WGO_ERROR = 2, // the app failed; err_msg/err_tb set; iterable closed
 	WGO_ABORT = 3, // the client went away during a flush; iterable closed
+	WGO_MORE = 4,  // a streaming iterable produced chunks: take them, then call wgo_resume
 };
 
 // wgo_vec is one pending body chunk: memory of a bytes object kept alive by req->chunks.
@@ -56,6 +57,7 @@ typedef struct wgo_req {
 	PyObject *environ;
 	PyObject *result;
 	PyObject *iter;
+	int streaming; // iter may block between items: hand each item to Go before the next
 	PyObject *chunks; // list of bytes awaiting copy
 
 	// Outputs for Go.
@@ -77,6 +79,7 @@ int wgo_env_init(wgo_env *env, PyObject *bootstrap, PyObject *app, PyObject *tem
 int wgo_intern(wgo_env *env, const char *s, Py_ssize_t n);
 wgo_req *wgo_req_new(wgo_env *env);
 int wgo_run(wgo_req *req);
+int wgo_resume(wgo_req *req, int gone);
 void wgo_take_chunks(wgo_req *req);
 void wgo_incref(PyObject *o);
 void wgo_decref_all(PyObject **objs, int n);

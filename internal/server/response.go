@@ -149,7 +149,7 @@ func (w *response) queued() (full bool) {
 	switch {
 	case w.pending >= maxKeptOut || w.done:
 		w.hold = false
-		w.cond.Broadcast()
+		wakeWriter(w)
 	case !w.hold:
 		w.hold = true
 		w.armHold()
@@ -241,7 +241,7 @@ func (w *response) File(f *os.File, offset, size int64) {
 		}
 	}
 	w.hold = false
-	w.cond.Broadcast()
+	wakeWriter(w)
 	w.mu.Unlock()
 	w.c.srv.logAll(logs)
 }
@@ -270,11 +270,7 @@ func (w *response) Done(aerr *wsgi.AppError) { w.finish(aerr, true) }
 func (w *response) DoneDeferred(aerr *wsgi.AppError) { w.finish(aerr, false) }
 
 // Wake wakes the connection's writer after DoneDeferred.
-func (w *response) Wake() {
-	w.mu.Lock()
-	w.cond.Broadcast()
-	w.mu.Unlock()
-}
+func (w *response) Wake() { wakeWriter(w) }
 
 func (w *response) finish(aerr *wsgi.AppError, wake bool) {
 	c := w.c
@@ -323,7 +319,7 @@ func (w *response) finish(aerr *wsgi.AppError, wake bool) {
 		<-s.slots
 	}
 	if wake {
-		w.cond.Broadcast()
+		wakeWriter(w)
 	}
 	w.mu.Unlock()
 	for _, l := range logs {

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/waitress-go/waitress-go/internal/nap"
 	"github.com/waitress-go/waitress-go/internal/python"
 )
 
@@ -186,8 +187,8 @@ func (p *Pool) next() (*Request, int64) {
 // completion instead would starve a pool of sleepy requests: with many threads completing in
 // turn there is always a recent completion, however long the queue.)
 func (p *Pool) monitor() {
-	t := newNapper()
-	defer t.close()
+	t := nap.New()
+	defer t.Close()
 	var holders, wakeBuf []*worker
 	for {
 		select {
@@ -207,7 +208,7 @@ func (p *Pool) monitor() {
 			if p.waking > 0 {
 				// A thread woken last has not taken the GIL yet.
 				p.mu.Unlock()
-				t.nap(lookAsleep)
+				t.Nap(lookAsleep)
 				continue
 			}
 			age := time.Duration(time.Now().UnixNano() - p.queuedAt[p.head])
@@ -215,11 +216,11 @@ func (p *Pool) monitor() {
 			p.mu.Unlock()
 			seen := look(holders)
 			if seen == holderRunning {
-				t.nap(lookBusy)
+				t.Nap(lookBusy)
 				continue
 			}
 			if seen == holderFellAsleep || age < stallAfter {
-				t.nap(lookAsleep)
+				t.Nap(lookAsleep)
 				continue
 			}
 			// Every working thread is blocked: let in one thread per queued request (or one where
@@ -247,7 +248,7 @@ func (p *Pool) monitor() {
 		if woke && probesThreads {
 			// The thread just woken is likely to block in the app as the others did; seeing it
 			// asleep now saves the next queued request a second look.
-			t.nap(4 * lookAsleep)
+			t.Nap(4 * lookAsleep)
 			p.mu.Lock()
 			holders = p.holders(holders)
 			p.mu.Unlock()

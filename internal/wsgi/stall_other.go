@@ -12,10 +12,3 @@ const probesThreads = false
 // The looks always find the threads "asleep" here, so this is the rule: long enough that a
 // working thread is rarely mistaken for a blocked one.
 const stallAfter = 500 * time.Microsecond
-
-// napper sleeps with time.Sleep here.
-type napper struct{}
-
-func newNapper() *napper              { return nil }
-func (n *napper) nap(d time.Duration) { time.Sleep(d) }
-func (n *napper) close()              {}
