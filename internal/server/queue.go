@@ -116,6 +116,15 @@ func (w *response) armHold() {
 	}
 }
 
+// unhold stops holding output back (w.mu held). The timer is stopped too: left to fire, it
+// would wake the network side a millisecond after nearly every response.
+func (w *response) unhold() {
+	if w.hold {
+		w.hold = false
+		w.timer.Stop()
+	}
+}
+
 func (w *response) releaseHold() {
 	w.mu.Lock()
 	w.hold = false

@@ -103,7 +103,7 @@ func (w *response) reset(r *http1.Request) {
 	w.loggedExcess, w.loggedNoBody = false, false
 	// A client seen closing by the read-ahead reader stays gone for requests read before.
 	w.gone, w.sawGone = w.c.peerClosed.Load(), false
-	w.hold = false
+	w.unhold()
 	w.mu.Unlock()
 }
 
@@ -148,7 +148,7 @@ func (w *response) queued() (full bool) {
 	// generator's chunks still reach the client within holdDelay.
 	switch {
 	case w.pending >= maxKeptOut || w.done:
-		w.hold = false
+		w.unhold()
 		wakeWriter(w)
 	case !w.hold:
 		w.hold = true
@@ -240,7 +240,7 @@ func (w *response) File(f *os.File, offset, size int64) {
 			f.Close()
 		}
 	}
-	w.hold = false
+	w.unhold()
 	wakeWriter(w)
 	w.mu.Unlock()
 	w.c.srv.logAll(logs)
@@ -250,7 +250,7 @@ func (w *response) File(f *os.File, offset, size int64) {
 func (w *response) Wait() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.hold = false
+	w.unhold()
 	w.cond.Broadcast()
 	for w.pending > w.c.srv.cfg.OutbufHighWatermark && !w.gone {
 		w.cond.Wait()
@@ -313,7 +313,7 @@ func (w *response) finish(aerr *wsgi.AppError, wake bool) {
 		}
 	}
 	w.done = true
-	w.hold = false
+	w.unhold()
 	if w.holdsSlot {
 		w.holdsSlot = false
 		<-s.slots
