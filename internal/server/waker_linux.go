@@ -19,12 +19,13 @@ import (
 // netpoller wakes the waker on a network P, where the writers are then queued.
 
 // While workers keep finishing responses, the waker looks for them every wakerPoll instead of
-// being woken by each batch; after wakerIdlePolls looks that find nothing it sleeps until a
-// worker writes the eventfd. A response then waits up to wakerPoll for its writer, which is
-// short next to the client's round trip and the hold delay.
+// being woken for each batch; after wakerIdlePolls looks that find nothing (1 ms) it sleeps until
+// a worker writes the eventfd. A response then waits up to wakerPoll for its writer, which is
+// short next to the client's round trip, and an application that takes milliseconds per request
+// on many threads still finds the waker awake.
 const (
 	wakerPoll      = 100 * time.Microsecond
-	wakerIdlePolls = 2
+	wakerIdlePolls = 10
 )
 
 var (
