@@ -69,6 +69,10 @@ type Pool struct {
 	workers sync.WaitGroup
 	all     []*worker
 
+	// ioBound scores how much of the app's recent slow requests went by with the thread
+	// blocked rather than using the CPU (see noteSlow); from ioBoundAt, Submit lets an idle
+	// thread in at once.
+	ioBound    atomic.Int32
 	requests   atomic.Int64
 	gilNanos   atomic.Int64 // GIL held by workers outside the app
 	appNanos   atomic.Int64
@@ -126,7 +130,10 @@ func (p *Pool) Submit(r *Request) {
 	p.queuedAt = append(p.queuedAt, time.Now().UnixNano())
 	depth := len(p.queue) - p.head
 	var w *worker
-	if p.holding == 0 && p.waking == 0 && len(p.idle) > 0 {
+	if p.waking == 0 && len(p.idle) > 0 && (p.holding == 0 || p.ioBound.Load() >= ioBoundAt) {
+		// No thread is working; or the app spends its requests blocked (sleep, database,
+		// HTTP calls) with the GIL released, so the working threads are most likely blocked
+		// and the monitor's looks would only delay this request.
 		w = p.popIdle()
 	}
 	warn := 0
@@ -255,6 +262,37 @@ func (p *Pool) monitor() {
 			look(holders)
 		}
 		clear(holders)
+	}
+}
+
+// Telling an app that blocks from one that computes. Only requests of at least slowApp are
+// measured, and only after one, so fast apps pay nothing: their threads never block for long.
+const (
+	slowApp = time.Millisecond
+	// A slow request counts as blocked when it used the CPU for less than a quarter of its time.
+	ioBoundMax = 8
+	ioBoundAt  = 4
+)
+
+// noteSlow scores one slow request that used cpu nanoseconds of its thread's CPU in app
+// nanoseconds.
+func (p *Pool) noteSlow(cpu, app int64) {
+	if !probesThreads || cpu <= 0 {
+		return
+	}
+	for {
+		old := p.ioBound.Load()
+		next := old
+		if cpu*4 < app {
+			next = min(old+1, ioBoundMax)
+		} else {
+			// A computing request counts double: waking a thread for a computing app makes
+			// threads convoy on the GIL.
+			next = max(old-2, 0)
+		}
+		if next == old || p.ioBound.CompareAndSwap(old, next) {
+			return
+		}
 	}
 }
 
@@ -448,7 +486,15 @@ func (p *Pool) runWorker(ready chan<- *worker) {
 			p.mu.Unlock()
 			p.queueNanos.Add(time.Now().UnixNano() - at)
 			w.seq.Add(1)
+			var cpu0 int64
+			if w.lastSlow {
+				cpu0 = w.probe.cpuNanos()
+			}
 			a, wt := w.serve(r)
+			if w.lastSlow && a >= int64(slowApp) {
+				p.noteSlow(w.probe.cpuNanos()-cpu0, a)
+			}
+			w.lastSlow = a >= int64(slowApp)
 			app += a
 			waited += wt
 			p.requests.Add(1)

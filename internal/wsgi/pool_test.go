@@ -295,6 +295,34 @@ func TestBusyAppKeepsOneThread(t *testing.T) {
 	}
 }
 
+// TestIOBoundScore: an app whose slow requests sleep is told from one whose slow requests
+// compute, so that only the first gets idle threads let in without the monitor's looks.
+func TestIOBoundScore(t *testing.T) {
+	if !probesThreads {
+		t.Skip("thread CPU clocks are Linux-only")
+	}
+	tests := []struct {
+		app    string
+		wantIO bool
+	}{
+		{"napper", true}, // sleeps 2 ms
+		{"busy", false},  // computes 3 ms
+	}
+	for _, tt := range tests {
+		t.Run(tt.app, func(t *testing.T) {
+			p := loadTestApp(t, tt.app)
+			for i := 0; i < 2*ioBoundMax; i++ {
+				run(t, p, baseEnv, "")
+			}
+			score := p.ioBound.Load()
+			if got := score >= ioBoundAt; got != tt.wantIO {
+				t.Errorf("after %d requests the I/O-bound score is %d (threshold %d); want I/O-bound %v",
+					2*ioBoundMax, score, ioBoundAt, tt.wantIO)
+			}
+		})
+	}
+}
+
 // TestConcurrentSleepers: requests that block in the app (sleep, I/O) run side by side, each
 // let in as soon as the threads working are seen blocked.
 func TestConcurrentSleepers(t *testing.T) {

@@ -29,6 +29,9 @@ type worker struct {
 	// seq counts the requests the worker has started, so the monitor can tell whether what it
 	// saw of the thread was during the current one.
 	seq atomic.Uint64
+	// lastSlow: the previous request spent at least slowApp in the app, so this one's CPU time
+	// is measured (see Pool.noteSlow).
+	lastSlow bool
 	// seenSeq and seenCPU record when the monitor last saw the thread asleep: during request
 	// seenSeq (0: not seen), having used seenCPU nanoseconds of CPU. Monitor only.
 	seenSeq uint64

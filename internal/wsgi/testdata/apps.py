@@ -111,6 +111,12 @@ def sleepy(environ, start_response):
     return [b"slept"]
 
 
+def napper(environ, start_response):
+    time.sleep(0.002)
+    start_response("200 OK", [])
+    return [b"napped"]
+
+
 BIG = b"z" * (1 << 20)
 
 
