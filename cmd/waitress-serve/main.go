@@ -185,6 +185,6 @@ func printStats(pool *wsgi.Pool) {
 		app = st.AppNanos / st.Requests
 		queued = st.QueueNanos / st.Requests
 	}
-	fmt.Fprintf(os.Stderr, "waitress-go stats: requests=%d gil_held_ns_per_request=%d app_ns_per_request=%d queue_ns_per_request=%d queue_depth=%d\n",
-		st.Requests, per, app, queued, st.QueueDepth)
+	fmt.Fprintf(os.Stderr, "waitress-go stats: requests=%d gil_held_ns_per_request=%d app_ns_per_request=%d queue_ns_per_request=%d queue_depth=%d extra_wakes=%d\n",
+		st.Requests, per, app, queued, st.QueueDepth, st.ExtraWakes)
 }

@@ -77,6 +77,7 @@ type Pool struct {
 	gilNanos   atomic.Int64 // GIL held by workers outside the app
 	appNanos   atomic.Int64
 	queueNanos atomic.Int64 // requests' time in the queue
+	extraWakes atomic.Int64 // threads let in while another was working
 }
 
 // Stats are the pool's counters since start.
@@ -88,6 +89,9 @@ type Stats struct {
 	AppNanos           int64
 	// QueueNanos is the total time requests waited in the queue for a thread.
 	QueueNanos int64
+	// ExtraWakes counts threads let in while another was working (the monitor found the
+	// working threads blocked, or the app is known to block).
+	ExtraWakes int64
 	QueueDepth int
 }
 
@@ -134,6 +138,9 @@ func (p *Pool) Submit(r *Request) {
 		// No thread is working; or the app spends its requests blocked (sleep, database,
 		// HTTP calls) with the GIL released, so the working threads are most likely blocked
 		// and the monitor's looks would only delay this request.
+		if p.holding > 0 {
+			p.extraWakes.Add(1)
+		}
 		w = p.popIdle()
 	}
 	warn := 0
@@ -244,6 +251,7 @@ func (p *Pool) monitor() {
 			for range n {
 				wake = append(wake, p.popIdle())
 			}
+			p.extraWakes.Add(int64(n))
 			p.mu.Unlock()
 			for i, w := range wake {
 				woke = true
@@ -398,6 +406,7 @@ func (p *Pool) Stats() Stats {
 		GILNanosOutsideApp: p.gilNanos.Load(),
 		AppNanos:           p.appNanos.Load(),
 		QueueNanos:         p.queueNanos.Load(),
+		ExtraWakes:         p.extraWakes.Load(),
 		QueueDepth:         depth,
 	}
 }
