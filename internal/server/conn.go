@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/waitress-go/waitress-go/internal/http1"
@@ -47,6 +48,10 @@ type conn struct {
 	dec          http1.ChunkedDecoder
 	wreq         wsgi.Request
 	resp         response
+
+	// raw is nc's descriptor access for WriteNow (guarded by resp.mu; noRaw: nc has none).
+	raw   syscall.RawConn
+	noRaw bool
 
 	// la is the read-ahead state with ChannelRequestLookahead > 0, else nil.
 	la *lookahead

@@ -505,3 +505,48 @@ func TestBorrowedBody(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteNow: a finished response sent from the worker's thread (wsgi.DirectWriter) reaches
+// the client before its writer is woken, once, intact, also when the socket takes only part
+// of it, and the connection goes on to its next request.
+func TestWriteNow(t *testing.T) {
+	tests := []struct {
+		name     string
+		size     int
+		slowRead bool // the client reads late, so the socket cannot take the whole response
+	}{
+		{"small", 100, false},
+		{"partial write", 900 << 10, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := strings.Repeat("w", tt.size)
+			const wakeAfter = 500 * time.Millisecond
+			ts := startServer(t, defaultCfg(), func(r *wsgi.Request) {
+				r.Out.Start("200 OK", hdr("Content-Length", strconv.Itoa(len(body))))
+				r.Out.Body([]byte(body))
+				dd := r.Out.(wsgi.DeferredDone)
+				dd.DoneDeferred(nil)
+				r.Out.(wsgi.DirectWriter).WriteNow()
+				time.Sleep(wakeAfter)
+				dd.Wake()
+			})
+			c := dial(t, ts.addr)
+			for i := 0; i < 2; i++ {
+				start := time.Now()
+				c.send(get("/"))
+				if tt.slowRead {
+					time.Sleep(100 * time.Millisecond)
+				}
+				resp, got := c.response("GET")
+				if resp.StatusCode != 200 || got != body {
+					t.Fatalf("response %d: status %d, %d bytes; want %d intact", i, resp.StatusCode, len(got), len(body))
+				}
+				// (The second request is read only after the first's writer was woken.)
+				if d := time.Since(start); i == 0 && !tt.slowRead && d >= wakeAfter {
+					t.Errorf("response took %v: it waited for the writer's wake-up", d)
+				}
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/waitress-go/waitress-go/internal/http1"
@@ -140,7 +141,7 @@ func (w *response) writeLoop() bool {
 	var batch []segment
 	for {
 		w.mu.Lock()
-		for !w.gone && !(len(w.q) > 0 && !w.hold) && !(w.done && len(w.q) == 0) {
+		for w.direct || !w.gone && !(len(w.q) > 0 && !w.hold) && !(w.done && len(w.q) == 0) {
 			w.cond.Wait()
 		}
 		if w.gone || len(w.q) == 0 {
@@ -188,6 +189,62 @@ func (w *response) writeLoop() bool {
 		w.cond.Broadcast()
 		w.mu.Unlock()
 	}
+}
+
+// WriteNow implements wsgi.DirectWriter: a finished response held in one memory segment is
+// written from the calling worker's thread, without blocking. Whatever the socket does not take
+// is left queued for the connection's writer, which also handles every error.
+func (w *response) WriteNow() {
+	c := w.c
+	w.mu.Lock()
+	if !w.done || w.gone || w.direct || c.la != nil || len(w.q) != 1 || w.q[0].f != nil || w.q[0].release != nil {
+		w.mu.Unlock()
+		return
+	}
+	rc := c.rawConn()
+	if rc == nil {
+		w.mu.Unlock()
+		return
+	}
+	// The writer waits while direct is set, so the segment is not sent twice.
+	w.direct = true
+	p := w.q[0].mem
+	w.mu.Unlock()
+
+	n := 0
+	rc.Write(func(fd uintptr) bool {
+		k, err := syscall.Write(int(fd), p)
+		if err == nil && k > 0 {
+			n = k
+		}
+		return true // never wait: the writer takes over what is left
+	})
+
+	w.mu.Lock()
+	w.direct = false
+	if n > 0 {
+		w.pending -= int64(n)
+		w.memQueued -= int64(n)
+		if n == len(p) {
+			putBuf(p)
+			w.q[0] = segment{}
+			w.q = w.q[:0]
+		} else {
+			w.q[0].mem = p[n:]
+		}
+	}
+	w.mu.Unlock()
+}
+
+// rawConn returns the connection's descriptor access for WriteNow, or nil.
+func (c *conn) rawConn() syscall.RawConn {
+	if c.raw == nil && !c.noRaw {
+		if sc, ok := c.nc.(syscall.Conn); ok {
+			c.raw, _ = sc.SyscallConn()
+		}
+		c.noRaw = c.raw == nil
+	}
+	return c.raw
 }
 
 // discardLocked drops queued output at the end of a response (all of it when the client is

@@ -515,7 +515,8 @@ func (p *Pool) runWorker(ready chan<- *worker) {
 		p.appNanos.Add(app)
 		p.gilNanos.Add(held - app)
 		w.th.Release()
-		// The last responses of the batch are woken with the GIL released.
+		// The last responses of the batch are sent and woken with the GIL released.
+		w.writeNow()
 		w.wakeDone()
 	}
 	w.th.Acquire()

@@ -90,6 +90,15 @@ type DeferredDone interface {
 	Wake()
 }
 
+// DirectWriter may be implemented by a DeferredDone Output to send a finished response from the
+// worker's own thread. The pool calls WriteNow, before Wake, for the responses a worker finished
+// last when the queue has run empty and the worker has released the GIL: the response then
+// reaches the client without waiting for the goroutine that writes it to be woken, which on a
+// lightly loaded server is most of a request's latency. WriteNow must not block.
+type DirectWriter interface {
+	WriteNow()
+}
+
 // AppError describes an exception raised by the application (or a response that broke PEP 3333).
 type AppError struct {
 	// Message is the one-line summary, e.g. "ValueError: boom".

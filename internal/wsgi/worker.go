@@ -114,6 +114,15 @@ func (w *worker) body(b []byte, obj python.Chunk) (full bool) {
 	return w.r.Out.Body(b)
 }
 
+// writeNow lets the responses ended since the last wakeDone send themselves (GIL released).
+func (w *worker) writeNow() {
+	for _, dd := range w.wakes {
+		if dw, ok := dd.(DirectWriter); ok {
+			dw.WriteNow()
+		}
+	}
+}
+
 // wakeDone wakes the writers of the responses ended since the last call.
 func (w *worker) wakeDone() {
 	for i, dd := range w.wakes {
