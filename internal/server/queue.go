@@ -213,7 +213,7 @@ func (w *response) WriteNow() {
 
 	n := 0
 	rc.Write(func(fd uintptr) bool {
-		k, err := syscall.Write(int(fd), p)
+		k, err := writeFD(fd, p)
 		if err == nil && k > 0 {
 			n = k
 		}
