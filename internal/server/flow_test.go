@@ -550,3 +550,53 @@ func TestWriteNow(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteNowWhileSending: while the connection's writer is sending an earlier batch of a
+// response, the worker's direct write of the rest must not go first: it leaves the rest queued.
+func TestWriteNowWhileSending(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	peer, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	nc, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	c := &conn{nc: nc}
+	w := &c.resp
+	w.c = c
+	w.cond.L = &w.mu
+	tail := []byte("the rest")
+	w.q = []segment{{mem: append(getBuf(len(tail)), tail...)}}
+	w.pending = int64(len(tail))
+	w.done = true
+
+	w.sending = true
+	w.WriteNow()
+	if len(w.q) != 1 || w.pending != int64(len(tail)) {
+		t.Fatalf("WriteNow wrote while the writer was sending: queue %d segments, %d bytes pending", len(w.q), w.pending)
+	}
+	peer.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	var buf [64]byte
+	if n, _ := peer.Read(buf[:]); n != 0 {
+		t.Fatalf("peer received %q ahead of the writer's batch", buf[:n])
+	}
+
+	w.sending = false
+	w.WriteNow()
+	if len(w.q) != 0 || w.pending != 0 {
+		t.Fatalf("WriteNow left %d segments, %d bytes pending with the writer idle", len(w.q), w.pending)
+	}
+	peer.SetReadDeadline(time.Now().Add(2 * time.Second))
+	n, err := io.ReadFull(peer, buf[:len(tail)])
+	if err != nil || string(buf[:n]) != string(tail) {
+		t.Fatalf("peer received %q, %v; want %q", buf[:n], err, tail)
+	}
+}

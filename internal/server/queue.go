@@ -157,11 +157,13 @@ func (w *response) writeLoop() bool {
 		}
 		batch, w.q = w.q, batch[:0]
 		w.memQueued = 0
+		w.sending = true
 		w.mu.Unlock()
 
 		sent, err := c.writeBatch(batch)
 
 		w.mu.Lock()
+		w.sending = false
 		w.pending -= sent
 		for i := range batch {
 			sg := &batch[i]
@@ -197,7 +199,9 @@ func (w *response) writeLoop() bool {
 func (w *response) WriteNow() {
 	c := w.c
 	w.mu.Lock()
-	if !w.done || w.gone || w.direct || c.la != nil || len(w.q) != 1 || w.q[0].f != nil || w.q[0].release != nil {
+	// While the writer is sending an earlier batch of this response, writing the rest here
+	// could overtake it on the socket.
+	if !w.done || w.gone || w.direct || w.sending || c.la != nil || len(w.q) != 1 || w.q[0].f != nil || w.q[0].release != nil {
 		w.mu.Unlock()
 		return
 	}

@@ -85,8 +85,9 @@ type response struct {
 	gone    bool // the connection failed or was closed; output is discarded
 	sawGone bool // the application tried to write after gone
 
-	// direct is set while a worker writes the response itself (WriteNow).
-	direct bool
+	// direct is set while a worker writes the response itself (WriteNow); sending while the
+	// connection's writer sends a batch it has taken from the queue.
+	direct, sending bool
 
 	timer *time.Timer
 	hdrs  [][2]string
