@@ -22,6 +22,8 @@ char *wgo_error_message(void);
 PyThreadState *wgo_thread_new(int *gstate);
 void wgo_thread_close(PyThreadState *ts, int gstate);
 void wgo_acquire(PyThreadState *ts);
+void wgo_acquire_here(void);
+void wgo_release_here(void);
 PyThreadState *wgo_release(void);
 int wgo_gil_ensure(void);
 void wgo_gil_release(int s);

@@ -197,6 +197,16 @@ func (t *Thread) Close() {
 	C.wgo_thread_close(t.ts, t.gstate)
 }
 
+// AcquireHere takes the GIL with the calling OS thread's own thread state, which is created and
+// registered with Python the first time the thread calls it and stays registered. The goroutine
+// must stay locked to its thread (runtime.LockOSThread) until ReleaseHere. Unlike a Thread, this
+// lets any of Go's threads run Python, so the goroutine that takes the GIL need not be parked
+// on a dedicated thread between uses.
+func AcquireHere() { C.wgo_acquire_here() }
+
+// ReleaseHere gives up the GIL taken with AcquireHere.
+func ReleaseHere() { C.wgo_release_here() }
+
 // WithGIL runs f on a locked OS thread holding the GIL, for the rare calls outside the worker
 // pool (loading the app, logging). f must not block on Go I/O.
 func WithGIL(f func() error) error {

@@ -330,14 +330,15 @@ func look(holders []*worker) int {
 	seen := holdersBlocked
 	for _, w := range holders {
 		seq := w.seq.Load()
-		if w.seenSeq == seq && w.probe.cpuNanos() == w.seenCPU {
+		probe := w.probe.Load()
+		if w.seenSeq == seq && probe.cpuNanos() == w.seenCPU {
 			continue
 		}
-		if !w.probe.sleeping() {
+		if !probe.sleeping() {
 			w.seenSeq = 0
 			return holderRunning
 		}
-		w.seenSeq, w.seenCPU = seq, w.probe.cpuNanos()
+		w.seenSeq, w.seenCPU = seq, probe.cpuNanos()
 		seen = holderFellAsleep
 	}
 	return seen
@@ -453,22 +454,26 @@ func (p *Pool) failQueued() {
 	}
 }
 
-// runWorker is one Python thread: it stays locked to its OS thread for its whole life because
-// the thread carries Python state.
+// runWorker is one Python thread of the pool: a goroutine that runs requests while it holds the
+// GIL. It is locked to an OS thread only while it holds (or waits for) the GIL, and takes the
+// GIL with that thread's own Python thread state: woken by a connection that has just queued a
+// request, it then usually runs on that connection's thread at once, instead of the Go
+// scheduler handing the CPU over to a dedicated thread (two futex calls and context switches a
+// wake-up on each side).
 func (p *Pool) runWorker(ready chan<- *worker) {
 	defer p.workers.Done()
-	runtime.LockOSThread()
 	w := &worker{p: p, wake: make(chan struct{}, 1)}
-	w.probe = newThreadProbe()
-	defer w.probe.close()
-	w.th = python.NewThread()
-	w.th.Acquire()
+	runtime.LockOSThread()
+	python.AcquireHere()
 	w.call = p.app.py.NewCall()
 	w.call.SetBudget(p.cfg.FlushBytes)
-	w.th.Release()
+	python.ReleaseHere()
+	runtime.UnlockOSThread()
 	ready <- w
 	for range w.wake {
-		w.th.Acquire()
+		runtime.LockOSThread()
+		w.probe.Store(probeHere())
+		python.AcquireHere()
 		start := time.Now()
 		p.mu.Lock()
 		p.holding++
@@ -497,11 +502,11 @@ func (p *Pool) runWorker(ready chan<- *worker) {
 			w.seq.Add(1)
 			var cpu0 int64
 			if w.lastSlow {
-				cpu0 = w.probe.cpuNanos()
+				cpu0 = w.probe.Load().cpuNanos()
 			}
 			a, wt := w.serve(r)
 			if w.lastSlow && a >= int64(slowApp) {
-				p.noteSlow(w.probe.cpuNanos()-cpu0, a)
+				p.noteSlow(w.probe.Load().cpuNanos()-cpu0, a)
 			}
 			w.lastSlow = a >= int64(slowApp)
 			app += a
@@ -514,14 +519,16 @@ func (p *Pool) runWorker(ready chan<- *worker) {
 		held := time.Since(start).Nanoseconds() - waited
 		p.appNanos.Add(app)
 		p.gilNanos.Add(held - app)
-		w.th.Release()
+		python.ReleaseHere()
+		runtime.UnlockOSThread()
 		// The last responses of the batch are sent and woken with the GIL released.
 		w.writeNow()
 		w.wakeDone()
 	}
-	w.th.Acquire()
+	runtime.LockOSThread()
+	python.AcquireHere()
 	w.drops = p.dropReleased(w.drops)
 	w.call.Close()
-	w.th.Release()
-	w.th.Close()
+	python.ReleaseHere()
+	runtime.UnlockOSThread()
 }

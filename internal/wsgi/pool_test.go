@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -320,6 +321,38 @@ func TestIOBoundScore(t *testing.T) {
 					2*ioBoundMax, score, ioBoundAt, tt.wantIO)
 			}
 		})
+	}
+}
+
+// TestThreadsBoundConcurrency: workers may run Python on any OS thread, but never more than
+// --threads requests are in the application at once.
+func TestThreadsBoundConcurrency(t *testing.T) {
+	const threads = 3
+	app, err := Load("apps:concurrency", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewPool(app, PoolConfig{Threads: threads, Log: func(string, slog.Level, string) {}})
+	defer p.Shutdown(5 * time.Second)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	most := 0
+	for i := 0; i < 4*threads; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n, err := strconv.Atoi(run(t, p, baseEnv, "").body.String())
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			most = max(most, n)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if most > threads || most < 2 {
+		t.Fatalf("at most %d requests ran at once on %d threads; want 2..%d", most, threads, threads)
 	}
 }
 

@@ -3,7 +3,7 @@ package wsgi
 import (
 	"bytes"
 	"fmt"
-	"os"
+	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -14,9 +14,8 @@ import (
 // that is merely descheduled on a busy machine, where another thread would only contend for
 // the GIL.
 type threadProbe struct {
-	f     *os.File
+	path  string  // the thread's /proc stat file, opened per look: threads outnumber looks
 	clock uintptr // the thread's CPU-time clock, for clock_gettime
-	buf   [512]byte
 }
 
 // newThreadProbe must be called on the worker's own (locked) thread. It also sets the thread's
@@ -26,35 +25,33 @@ func newThreadProbe() *threadProbe {
 	const prSetTimerslack = 29
 	syscall.RawSyscall6(syscall.SYS_PRCTL, prSetTimerslack, 1000, 0, 0, 0, 0)
 	tid := syscall.Gettid()
-	f, err := os.Open(fmt.Sprintf("/proc/self/task/%d/stat", tid))
-	if err != nil {
-		return nil
-	}
 	// MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) from the kernel's posix-timers.h.
-	return &threadProbe{f: f, clock: uintptr(^int64(tid)<<3 | 6)}
+	return &threadProbe{path: fmt.Sprintf("/proc/self/task/%d/stat", tid), clock: uintptr(^int64(tid)<<3 | 6)}
 }
 
-// sleeping reports whether the thread is in state S or D; true when unknown. It costs a few
-// microseconds (the kernel formats the whole stat line).
+// sleeping reports whether the thread is in state S or D; true when unknown. It costs several
+// microseconds (an open, and the kernel formats the whole stat line). The file is not kept open:
+// any of Go's threads may run Python, and each would keep a descriptor for good.
 func (p *threadProbe) sleeping() bool {
 	if p == nil {
 		return true
 	}
-	n, err := p.f.ReadAt(p.buf[:], 0)
-	if n == 0 && err != nil {
+	fd, err := syscall.Open(p.path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
 		return true
 	}
-	b := p.buf[:n]
+	var buf [512]byte
+	n, _ := syscall.Pread(fd, buf[:], 0)
+	syscall.Close(fd)
+	if n < 0 {
+		n = 0
+	}
+	b := buf[:n]
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 || i+2 >= len(b) {
 		return true
 	}
-	switch b[i+2] {
-	case 'R':
-		return false
-	default:
-		return true
-	}
+	return b[i+2] != 'R'
 }
 
 // cpuNanos is the CPU time the thread has used, or 0 when unknown. It costs well under a
@@ -71,8 +68,25 @@ func (p *threadProbe) cpuNanos() int64 {
 	return ts.Nano()
 }
 
-func (p *threadProbe) close() {
-	if p != nil {
-		p.f.Close()
+// probes holds one threadProbe per OS thread that has run Python; threads live as long as the
+// process, and so do their probes.
+var probes struct {
+	sync.Mutex
+	m map[int]*threadProbe
+}
+
+// probeHere returns the probe of the calling (locked) OS thread.
+func probeHere() *threadProbe {
+	tid := syscall.Gettid()
+	probes.Lock()
+	defer probes.Unlock()
+	if p, ok := probes.m[tid]; ok {
+		return p
 	}
+	if probes.m == nil {
+		probes.m = map[int]*threadProbe{}
+	}
+	p := newThreadProbe()
+	probes.m[tid] = p
+	return p
 }

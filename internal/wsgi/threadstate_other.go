@@ -9,4 +9,4 @@ type threadProbe struct{}
 func newThreadProbe() *threadProbe     { return nil }
 func (p *threadProbe) sleeping() bool  { return true }
 func (p *threadProbe) cpuNanos() int64 { return 0 }
-func (p *threadProbe) close()          {}
+func probeHere() *threadProbe          { return nil }

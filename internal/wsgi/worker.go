@@ -21,11 +21,11 @@ const deferBelow = 200 * time.Microsecond
 type worker struct {
 	p    *Pool
 	wake chan struct{}
-	th   *python.Thread
 	call *python.Call
 	// holding is true while the worker is in its GIL-holding loop (guarded by p.mu).
 	holding bool
-	probe   *threadProbe
+	// probe watches the OS thread the worker holds the GIL on (set before holding).
+	probe atomic.Pointer[threadProbe]
 	// seq counts the requests the worker has started, so the monitor can tell whether what it
 	// saw of the thread was during the current one.
 	seq atomic.Uint64
@@ -159,10 +159,10 @@ func (w *worker) Flush(c *python.Call) bool {
 	}
 	t := time.Now()
 	w.p.leaveGIL(w)
-	w.th.Release()
+	python.ReleaseHere() // the goroutine stays locked to its thread
 	w.wakeDone()
 	ok := w.r.Out.Wait()
-	w.th.Acquire()
+	python.AcquireHere()
 	w.p.enterGIL(w)
 	w.waited += time.Since(t).Nanoseconds()
 	return ok

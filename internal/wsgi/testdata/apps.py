@@ -117,6 +117,22 @@ def napper(environ, start_response):
     return [b"napped"]
 
 
+_running = [0, 0]  # now, most at once
+_running_lock = __import__("threading").Lock()
+
+
+def concurrency(environ, start_response):
+    with _running_lock:
+        _running[0] += 1
+        _running[1] = max(_running[1], _running[0])
+    time.sleep(0.02)
+    with _running_lock:
+        _running[0] -= 1
+        most = _running[1]
+    start_response("200 OK", [])
+    return [str(most).encode()]
+
+
 BIG = b"z" * (1 << 20)
 
 
