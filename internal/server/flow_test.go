@@ -600,3 +600,27 @@ func TestWriteNowWhileSending(t *testing.T) {
 		t.Fatalf("peer received %q, %v; want %q", buf[:n], err, tail)
 	}
 }
+
+// TestDeferredDoneHeldOutputStillSent: a worker that ends a small response with DoneDeferred
+// and then blocks in its next request (so Wake comes late) must not hold the response back:
+// the hold timer sends it within holdDelay.
+func TestDeferredDoneHeldOutputStillSent(t *testing.T) {
+	const wakeAfter = time.Second
+	ts := startServer(t, defaultCfg(), func(r *wsgi.Request) {
+		r.Out.Start("200 OK", hdr("Content-Length", "5"))
+		r.Out.Body([]byte("hello")) // small: held back for the rest of the response
+		dd := r.Out.(wsgi.DeferredDone)
+		dd.DoneDeferred(nil)
+		time.Sleep(wakeAfter) // the worker's next request blocks before it wakes the batch
+		dd.Wake()
+	})
+	c := dial(t, ts.addr)
+	start := time.Now()
+	c.send(get("/"))
+	if resp, got := c.response("GET"); resp.StatusCode != 200 || got != "hello" {
+		t.Fatalf("status %d, body %q", resp.StatusCode, got)
+	}
+	if d := time.Since(start); d >= wakeAfter/2 {
+		t.Fatalf("response took %v: it waited for the late Wake instead of the hold timer", d)
+	}
+}

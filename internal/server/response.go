@@ -317,7 +317,13 @@ func (w *response) finish(aerr *wsgi.AppError, wake bool) {
 		}
 	}
 	w.done = true
-	w.unhold()
+	if wake {
+		w.unhold()
+	} else {
+		// DoneDeferred: a hold timer still armed is what sends this response if the worker
+		// blocks in its next request before it wakes the batch.
+		w.hold = false
+	}
 	if w.holdsSlot {
 		w.holdsSlot = false
 		<-s.slots
