@@ -10,12 +10,10 @@ type wakeList struct {
 	spare []*response
 }
 
-func (l *wakeList) add(w *response) (first bool) {
+func (l *wakeList) add(w *response) {
 	l.mu.Lock()
-	first = len(l.items) == 0
 	l.items = append(l.items, w)
 	l.mu.Unlock()
-	return first
 }
 
 func (l *wakeList) pending() bool {

@@ -269,7 +269,6 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
-// TestNoLeak runs many requests and checks the interpreter's allocated blocks stay flat.
 // TestBusyAppKeepsOneThread: requests queued behind an app that computes (and so keeps the
 // GIL) are run by the thread already working, not handed to other threads that would only take
 // turns with it on the GIL.
@@ -454,6 +453,7 @@ func TestBorrowedBodyReleased(t *testing.T) {
 	}
 }
 
+// TestNoLeak runs many requests and checks the interpreter's allocated blocks stay flat.
 func TestNoLeak(t *testing.T) {
 	p := loadTestApp(t, "environ_dump")
 	for i := 0; i < 2000; i++ {
